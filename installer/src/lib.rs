@@ -1,0 +1,51 @@
+//! `uyoop-install`: turns one `uyoop.yaml` into a complete, validated production stack
+//! (Terraform, Ansible, Helm values, an mTLS PKI, policies, alerts), then applies it.
+
+use clap::{Parser, Subcommand};
+
+/// Command line of the installer.
+#[derive(Debug, Parser)]
+#[command(name = "uyoop-install", version, about = "uYoop-Cal appliance installer")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The installer's subcommands, in the order an operator uses them.
+#[derive(Debug, Subcommand, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Write a commented uyoop.yaml (prompts on a TTY, flags in CI).
+    Init,
+    /// Validate uyoop.yaml against its schema and the semantic rules.
+    Check,
+    /// Render Terraform, Ansible, Helm values, PKI, policies and alerts into a site directory.
+    Render,
+    /// Check the target machines before anything is changed.
+    Preflight,
+    /// Show what apply would change.
+    Plan,
+    /// Apply the rendered site, stage by stage, idempotently.
+    Apply,
+    /// Upgrade the running stack; rolls back when the upgrade fails.
+    Upgrade,
+    /// Back up PostgreSQL, Vault and the cluster.
+    Backup,
+    /// Restore a backup.
+    Restore,
+    /// Show the state of every component.
+    Status,
+}
+
+impl Command {
+    /// Every subcommand with its one-line help, for the overview printed without arguments.
+    pub fn overview() -> String {
+        use clap::CommandFactory;
+        let mut out = String::from("uyoop-install subcommands:\n");
+        for sub in Cli::command().get_subcommands() {
+            let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+            out.push_str(&format!("  {:<10} {}\n", sub.get_name(), about));
+        }
+        out
+    }
+}
