@@ -1,0 +1,268 @@
+# Input contract of the Azure module. The "shared contract" variables come first: the same names,
+# types and meaning in terraform/proxmox, terraform/azure and terraform/vsphere (tests/infra/iac_check.py
+# checks they stay identical). The installer writes them into the site's terraform.tfvars.json.
+
+# ---------------------------------------------------------------------------------------------------
+# Shared contract
+# ---------------------------------------------------------------------------------------------------
+
+variable "site_name" {
+  description = "Short name of the site, used as the prefix of every VM name (e.g. \"paris\" gives paris-server-1). Lowercase letters, digits and dashes, 2-24 characters, starting with a letter."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,23}$", var.site_name))
+    error_message = "site_name must be 2-24 characters of lowercase letters, digits and dashes, starting with a letter."
+  }
+}
+
+variable "server_count" {
+  description = "Number of K3s server (control plane + embedded etcd) VMs. Odd and at least 3, so etcd keeps quorum when one is lost."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.server_count >= 3 && var.server_count % 2 == 1 && floor(var.server_count) == var.server_count && var.server_count <= 9
+    error_message = "server_count must be an odd whole number between 3 and 9 (etcd quorum)."
+  }
+}
+
+variable "agent_count" {
+  description = "Number of K3s agent (worker) VMs. 0 runs workloads on the servers."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.agent_count >= 0 && var.agent_count <= 50 && floor(var.agent_count) == var.agent_count
+    error_message = "agent_count must be a whole number between 0 and 50."
+  }
+}
+
+variable "server_size" {
+  description = "Size of each server VM: vCPUs, memory in MiB, root disk in GiB."
+  type = object({
+    cpu       = number
+    memory_mb = number
+    disk_gb   = number
+  })
+  default = {
+    cpu       = 4
+    memory_mb = 8192
+    disk_gb   = 80
+  }
+
+  validation {
+    condition     = var.server_size.cpu >= 2 && var.server_size.memory_mb >= 4096 && var.server_size.disk_gb >= 40
+    error_message = "server_size needs at least 2 cpu, 4096 memory_mb and 40 disk_gb (K3s server with embedded etcd)."
+  }
+}
+
+variable "agent_size" {
+  description = "Size of each agent VM: vCPUs, memory in MiB, root disk in GiB."
+  type = object({
+    cpu       = number
+    memory_mb = number
+    disk_gb   = number
+  })
+  default = {
+    cpu       = 4
+    memory_mb = 8192
+    disk_gb   = 100
+  }
+
+  validation {
+    condition     = var.agent_size.cpu >= 1 && var.agent_size.memory_mb >= 2048 && var.agent_size.disk_gb >= 20
+    error_message = "agent_size needs at least 1 cpu, 2048 memory_mb and 20 disk_gb."
+  }
+}
+
+variable "network_cidr" {
+  description = "IPv4 CIDR of the node network (Proxmox: the subnet behind network_bridge; Azure: the vnet and its subnet; vSphere: the port group subnet). Node addresses are taken from it at server_ip_offset and agent_ip_offset."
+  type        = string
+
+  validation {
+    condition     = can(cidrhost(var.network_cidr, 0)) && can(regex("^[0-9.]+/[0-9]+$", var.network_cidr))
+    error_message = "network_cidr must be a valid IPv4 CIDR such as 10.20.0.0/24."
+  }
+}
+
+variable "ssh_public_key" {
+  description = "OpenSSH public key installed for admin_username by cloud-init (the only way in: passwords stay disabled)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh.com) [A-Za-z0-9+/=]+", var.ssh_public_key))
+    error_message = "ssh_public_key must be one OpenSSH public key line (ssh-ed25519, ssh-rsa or ecdsa)."
+  }
+}
+
+variable "admin_cidr" {
+  description = "IPv4 CIDR of the administrators, the only source outside network_cidr allowed to reach SSH (22) and the Kubernetes API (6443). Enforced by the provider firewall where there is one (Azure NSG, Proxmox VM firewall) and by every host's nftables (Ansible role common)."
+  type        = string
+
+  validation {
+    condition     = can(cidrhost(var.admin_cidr, 0)) && can(regex("^[0-9.]+/[0-9]+$", var.admin_cidr)) && var.admin_cidr != "0.0.0.0/0"
+    error_message = "admin_cidr must be a valid IPv4 CIDR other than 0.0.0.0/0."
+  }
+}
+
+variable "admin_username" {
+  description = "Login created by cloud-init on every VM, with ssh_public_key and passwordless sudo; Ansible connects as this user."
+  type        = string
+  default     = "uyoop"
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_-]{0,31}$", var.admin_username)) && !contains(["root", "admin"], var.admin_username)
+    error_message = "admin_username must be a valid Linux user name and not root or admin."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags for every resource, merged over app=uyoop-cal, site=<site_name>, managed-by=terraform. Azure uses them as is; Proxmox flattens each pair to a \"key-value\" tag; vSphere turns each pair into a \"key=value\" tag in the site's tag category."
+  type        = map(string)
+  default     = {}
+}
+
+variable "server_ip_offset" {
+  description = "Host number, inside network_cidr, of the first server (server i gets offset + i)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.server_ip_offset >= 2
+    error_message = "server_ip_offset must be at least 2 (the network address and the gateway come first)."
+  }
+}
+
+variable "agent_ip_offset" {
+  description = "Host number, inside network_cidr, of the first agent. Kept apart from the servers so that adding servers never renumbers agents."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.agent_ip_offset >= var.server_ip_offset + var.server_count
+    error_message = "agent_ip_offset must leave room for every server: it must be >= server_ip_offset + server_count."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Azure specific
+# ---------------------------------------------------------------------------------------------------
+
+variable "location" {
+  description = "Azure region, e.g. francecentral or westeurope. Pick one with availability zones for HA."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9]+$", var.location))
+    error_message = "location must be an Azure region name in lowercase without spaces, e.g. francecentral."
+  }
+}
+
+variable "resource_group_name" {
+  description = "Existing resource group to deploy into. null creates rg-uyoop-<site_name>."
+  type        = string
+  default     = null
+}
+
+variable "zones" {
+  description = "Availability zones to spread the VMs over, round-robin (server i goes to zones[i % n]). Empty for a region without zones."
+  type        = list(string)
+  default     = ["1", "2", "3"]
+
+  validation {
+    condition     = alltrue([for z in var.zones : contains(["1", "2", "3"], z)])
+    error_message = "zones may only contain \"1\", \"2\" and \"3\"."
+  }
+}
+
+variable "server_vm_size" {
+  description = "Azure VM size of the servers (e.g. Standard_D4s_v5). null derives it from server_size: about 2 GiB per vCPU gives Fsv2, 4 GiB gives Dsv5, more gives Esv5."
+  type        = string
+  default     = null
+}
+
+variable "agent_vm_size" {
+  description = "Azure VM size of the agents. null derives it from agent_size like server_vm_size."
+  type        = string
+  default     = null
+}
+
+variable "vm_image" {
+  description = "Marketplace image of every VM (Generation 2, for Trusted Launch)."
+  type = object({
+    publisher = string
+    offer     = string
+    sku       = string
+    version   = string
+  })
+  default = {
+    publisher = "Canonical"
+    offer     = "ubuntu-24_04-lts"
+    sku       = "server"
+    version   = "latest"
+  }
+}
+
+variable "os_disk_type" {
+  description = "Storage account type of the OS managed disks. etcd wants low-latency disks: Premium_LRS or PremiumV2 class."
+  type        = string
+  default     = "Premium_LRS"
+
+  validation {
+    condition     = contains(["Premium_LRS", "Premium_ZRS", "StandardSSD_LRS", "StandardSSD_ZRS"], var.os_disk_type)
+    error_message = "os_disk_type must be Premium_LRS, Premium_ZRS, StandardSSD_LRS or StandardSSD_ZRS."
+  }
+}
+
+variable "encryption_at_host_enabled" {
+  description = "Encrypt temp disks and caches at the host too (managed disks are always encrypted at rest). Needs the EncryptionAtHost feature registered on the subscription."
+  type        = bool
+  default     = true
+}
+
+variable "disk_encryption_set_id" {
+  description = "Disk encryption set for customer-managed keys on the OS disks. null keeps platform-managed keys."
+  type        = string
+  default     = null
+}
+
+variable "trusted_launch_enabled" {
+  description = "Secure Boot and vTPM (Trusted Launch). Needs a Generation 2 image."
+  type        = bool
+  default     = true
+}
+
+variable "ingress_source_cidrs" {
+  description = "Sources allowed to reach HTTP/HTTPS (80/443) on the nodes and the internal load balancer. Empty means admin_cidr and network_cidr only."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.ingress_source_cidrs : can(cidrhost(c, 0))])
+    error_message = "ingress_source_cidrs must be IPv4 CIDRs."
+  }
+}
+
+variable "api_lb_enabled" {
+  description = "Create an internal Standard load balancer with one private address for the Kubernetes API (6443 -> servers) and ingress (80/443 -> agents, or servers when agent_count is 0)."
+  type        = bool
+  default     = true
+}
+
+variable "api_lb_ip_offset" {
+  description = "Host number, inside network_cidr, of the internal load balancer's private address. Must not fall among the nodes."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.api_lb_ip_offset >= 4
+    error_message = "api_lb_ip_offset must be at least 4: Azure reserves the first four addresses of a subnet."
+  }
+}
+
+variable "nat_gateway_enabled" {
+  description = "Give the subnet outbound Internet access through a NAT gateway (its own static public IP; the VMs get none). Set false for air-gapped sites or when a hub firewall routes egress."
+  type        = bool
+  default     = true
+}
