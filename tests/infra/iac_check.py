@@ -115,7 +115,7 @@ def cmd_parse() -> list[str]:
             errors.append(f"{f.relative_to(ROOT)}: does not parse: {str(exc).splitlines()[0]}")
     if not files:
         errors.append("no .tf file under terraform/")
-    print(f"parsed {len(files)} .tf files")
+    print(f"parsed {len(files)} .tf files", flush=True)
     return errors
 
 
@@ -229,7 +229,7 @@ def cmd_terraform() -> list[str]:
         readme = (mdir / "README.md").read_text()
         if render_readme(module, readme) != readme:
             errors.append(f"{rel}/README.md: input/output tables are stale; run tests/infra/iac_check.py docs")
-    print(f"checked {len(MODULES)} modules, {checked_vars} variables")
+    print(f"checked {len(MODULES)} modules, {checked_vars} variables", flush=True)
     return errors
 
 
@@ -333,7 +333,7 @@ def cmd_ansible() -> list[str]:
     servers = (children.get("k3s_servers") or {}).get("hosts") or {}
     if len(servers) < 3 or len(servers) % 2 == 0:
         errors.append("ansible/inventory/example/hosts.yml: k3s_servers must hold an odd number >= 3 of hosts")
-    print(f"checked {len(ROLES)} roles, {tasks_checked} tasks, {documented} inventory variables")
+    print(f"checked {len(ROLES)} roles, {tasks_checked} tasks, {documented} inventory variables", flush=True)
     return errors
 
 
