@@ -1,0 +1,52 @@
+// What each role may do in the UI (spec 3.2 + the brief). The server enforces every rule again; the UI
+// only hides what would be refused.
+
+export const ROLES = Object.freeze(["PROJET", "DEV", "OPS", "ADMIN"]);
+export const EVENT_KINDS = Object.freeze(["meeting", "deployment_window", "git_action"]);
+
+const CREATABLE = Object.freeze({
+  ADMIN: EVENT_KINDS,
+  PROJET: EVENT_KINDS,
+  DEV: Object.freeze(["git_action"]),
+  OPS: Object.freeze(["deployment_window"]),
+});
+
+/** Event kinds the role may create, in the spec's order. Unknown roles create nothing. */
+export function creatableKinds(role) {
+  return CREATABLE[role] || [];
+}
+
+export function canCreate(role, kind) {
+  return creatableKinds(role).includes(kind);
+}
+
+/** Edit/delete: the server's can_edit flag when present, else creator or ADMIN. */
+export function canEdit(user, event) {
+  if (!user || !event) return false;
+  if (typeof event.can_edit === "boolean") return event.can_edit;
+  return user.role === "ADMIN" || event.created_by?.id === user.id;
+}
+
+export function canApprove(user) {
+  return user?.role === "ADMIN";
+}
+
+/** Members page: ADMIN sees and manages everyone, PROJET sees its own team. */
+export function membersScope(user) {
+  if (user?.role === "ADMIN") return { visible: true, manage: true, teamId: null };
+  if (user?.role === "PROJET") return { visible: true, manage: false, teamId: user.team_id ?? null };
+  return { visible: false, manage: false, teamId: null };
+}
+
+/** Deployment status transitions offered as buttons (the server's state machine decides). */
+export const DEPLOYMENT_TRANSITIONS = Object.freeze({
+  planned: ["in_progress"],
+  approved: ["in_progress"],
+  in_progress: ["completed", "failed", "rolled_back"],
+  failed: ["rolled_back"],
+});
+
+export function nextStatuses(event) {
+  if (event?.type !== "deployment_window") return [];
+  return DEPLOYMENT_TRANSITIONS[event.status] || [];
+}

@@ -1,0 +1,58 @@
+// Toast notifications: slide in at the top right, dismissed after 5 s (paused while hovered or
+// focused), announced to screen readers (errors assertively).
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+
+const DURATION_MS = 5000;
+let container = null;
+
+function ensureContainer() {
+  if (container && container.isConnected) return container;
+  container = h("div", { class: "toasts", "aria-label": t("toast.region") });
+  document.body.append(container);
+  return container;
+}
+
+/** toast("Saved", "success" | "error" | "warning" | "info") */
+export function toast(message, kind = "info") {
+  const box = ensureContainer();
+  const close = () => {
+    if (!el.isConnected) return;
+    el.classList.add("toast--leaving");
+    setTimeout(() => el.remove(), 200);
+  };
+  const el = h(
+    "div",
+    { class: ["toast", `toast--${kind}`], role: kind === "error" ? "alert" : "status" },
+    h("span", { class: "toast__icon", "aria-hidden": "true", text: { success: "✓", error: "!", warning: "⚠", info: "i" }[kind] || "i" }),
+    h("p", { class: "toast__text", text: message }),
+    h("button", { type: "button", class: "icon-btn toast__close", "aria-label": t("toast.close"), onclick: close, text: "×" }),
+  );
+  let timer = setTimeout(close, DURATION_MS);
+  const pause = () => clearTimeout(timer);
+  const resume = () => {
+    clearTimeout(timer);
+    timer = setTimeout(close, DURATION_MS);
+  };
+  el.addEventListener("mouseenter", pause);
+  el.addEventListener("mouseleave", resume);
+  el.addEventListener("focusin", pause);
+  el.addEventListener("focusout", resume);
+  box.append(el);
+  return close;
+}
+
+/** A toast for a failed API call: the server's detail, else a generic message with the request id. */
+export function toastError(error, fallbackKey = "error.generic") {
+  let message = error?.detail || "";
+  if (!message) {
+    if (error?.status === 0) message = t("error.network");
+    else if (error?.status === 403) message = t("error.forbidden");
+    else if (error?.status === 404) message = t("error.not_found");
+    else if (error?.status === 409) message = t("error.conflict");
+    else if (error?.status === 429) message = t("error.rate_limited");
+    else message = t(fallbackKey);
+  }
+  if (error?.requestId) message += ` (${t("error.request_id")} ${error.requestId})`;
+  return toast(message, "error");
+}
