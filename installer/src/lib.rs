@@ -1,7 +1,21 @@
 //! `uyoop-install`: turns one `uyoop.yaml` into a complete, validated production stack
 //! (Terraform, Ansible, Helm values, an mTLS PKI, policies, alerts), then applies it.
+//!
+//! Each subcommand follows the same shape: clap parses flags into a plain struct, a second step
+//! resolves the config and its defaults, and only then does anything touch the disk.
 
-use clap::{Parser, Subcommand};
+pub mod assets;
+pub mod check;
+pub mod config;
+pub mod error;
+pub mod init;
+pub mod render;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub use error::{Error, Problem, Result};
 
 /// Command line of the installer.
 #[derive(Debug, Parser)]
@@ -13,14 +27,16 @@ pub struct Cli {
 }
 
 /// The installer's subcommands, in the order an operator uses them.
-#[derive(Debug, Subcommand, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Write a commented uyoop.yaml (prompts on a TTY, flags in CI).
-    Init,
+    Init(Box<init::InitArgs>),
     /// Validate uyoop.yaml against its schema and the semantic rules.
-    Check,
+    Check(CheckArgs),
     /// Render Terraform, Ansible, Helm values, PKI, policies and alerts into a site directory.
-    Render,
+    Render(render::RenderArgs),
+    /// Print the JSON schema of uyoop.yaml.
+    Schema,
     /// Check the target machines before anything is changed.
     Preflight,
     /// Show what apply would change.
@@ -35,6 +51,14 @@ pub enum Command {
     Restore,
     /// Show the state of every component.
     Status,
+}
+
+/// Flags of `check`.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct CheckArgs {
+    /// The config file.
+    #[arg(short = 'c', long = "config", default_value = "uyoop.yaml")]
+    pub config: PathBuf,
 }
 
 impl Command {

@@ -1,16 +1,40 @@
-use clap::Parser;
-use uyoop_install::{Cli, Command};
+use std::process::ExitCode;
 
-fn main() -> std::process::ExitCode {
+use clap::Parser;
+use uyoop_install::{Cli, Command, check, config, init, render};
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         None => {
             print!("{}", Command::overview());
-            std::process::ExitCode::SUCCESS
+            Ok(())
         }
+        Some(Command::Schema) => {
+            print!("{}", config::schema_text());
+            Ok(())
+        }
+        Some(Command::Check(args)) => check::load(&args.config).map(|c| {
+            println!(
+                "{}: OK (site {}, {} servers, {} agents)",
+                args.config.display(),
+                c.site,
+                c.nodes.servers.count,
+                c.nodes.agents.count
+            );
+        }),
+        Some(Command::Init(args)) => init::run(&args),
+        Some(Command::Render(args)) => render::run(&args),
         Some(cmd) => {
             eprintln!("uyoop-install {cmd:?}: not available in this build yet; see `uyoop-install --help`");
-            std::process::ExitCode::from(2)
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
         }
     }
 }

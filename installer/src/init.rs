@@ -1,0 +1,363 @@
+//! `uyoop-install init`: writes a commented `uyoop.yaml`, from prompts on a terminal or from
+//! flags in CI. The written file is checked before it is saved, so `init` never leaves a config
+//! that `check` refuses.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use crate::check;
+use crate::error::{Error, Result};
+
+/// Flags of `init`.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct InitArgs {
+    /// File to write.
+    #[arg(short = 'c', long = "config", default_value = "uyoop.yaml")]
+    pub config: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+    /// Never prompt: take every answer from flags and defaults (CI).
+    #[arg(long)]
+    pub non_interactive: bool,
+    /// Site name, e.g. paris.
+    #[arg(long)]
+    pub site: Option<String>,
+    /// DNS name of the application, e.g. cal.example.com.
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// Where the machines come from.
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderKind>,
+    /// Number of K3s servers (odd, at least 3).
+    #[arg(long)]
+    pub servers: Option<u32>,
+    /// Number of K3s agents.
+    #[arg(long)]
+    pub agents: Option<u32>,
+    /// How the public certificate is obtained.
+    #[arg(long, value_enum)]
+    pub tls: Option<TlsKind>,
+    /// Contact email of the ACME account (with --tls acme).
+    #[arg(long)]
+    pub acme_email: Option<String>,
+    /// Image registry, e.g. harbor.example.com/uyoop.
+    #[arg(long)]
+    pub registry: Option<String>,
+    /// The registry mirrors upstream images (air-gapped sites).
+    #[arg(long)]
+    pub mirror: bool,
+    /// Application replicas (3 to 10).
+    #[arg(long)]
+    pub replicas: Option<u32>,
+    /// S3-compatible backup endpoint URL.
+    #[arg(long)]
+    pub backup_endpoint: Option<String>,
+    /// Backup bucket.
+    #[arg(long)]
+    pub backup_bucket: Option<String>,
+    /// SSH public key: the key itself, or the path of a .pub file.
+    #[arg(long)]
+    pub ssh_public_key: Option<String>,
+    /// Range allowed to reach SSH and the Kubernetes API.
+    #[arg(long)]
+    pub admin_cidr: Option<String>,
+    /// Range of the machines' addresses.
+    #[arg(long)]
+    pub nodes_cidr: Option<String>,
+    /// An existing machine, as name=address:role (repeat; with --provider existing).
+    #[arg(long = "host", value_name = "NAME=ADDRESS:ROLE")]
+    pub hosts: Vec<String>,
+    /// Air-gap bundle path.
+    #[arg(long)]
+    pub airgap_bundle: Option<PathBuf>,
+}
+
+/// Provider choices of `init`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// Proxmox VE.
+    Proxmox,
+    /// Microsoft Azure.
+    Azure,
+    /// VMware vSphere.
+    Vsphere,
+    /// Already-provisioned hosts.
+    Existing,
+}
+
+/// TLS choices of `init`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsKind {
+    /// Let's Encrypt through cert-manager.
+    Acme,
+    /// The installer's own CA.
+    Internal,
+}
+
+/// Every answer, resolved: what the template needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Answers {
+    site: String,
+    domain: String,
+    provider: ProviderKind,
+    proxmox_endpoint: String,
+    servers: u32,
+    agents: u32,
+    tls: TlsKind,
+    acme_email: String,
+    registry: String,
+    mirror: bool,
+    replicas: u32,
+    backup_endpoint: String,
+    backup_bucket: String,
+    ssh_public_key: String,
+    admin_cidr: String,
+    nodes_cidr: String,
+    hosts: Vec<HostAnswer>,
+    airgap_bundle: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct HostAnswer {
+    name: String,
+    address: String,
+    role: String,
+}
+
+/// Runs `init`: resolve the answers, render, check, write.
+pub fn run(args: &InitArgs) -> Result<()> {
+    if args.config.exists() && !args.force {
+        return Err(Error::Exists(args.config.clone()));
+    }
+    let interactive =
+        !args.non_interactive && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let answers = if interactive {
+        prompt(args)?
+    } else {
+        from_flags(args)?
+    };
+    let text = render(&answers)?;
+    check::parse(&text, &args.config)?;
+    std::fs::write(&args.config, text).map_err(|source| Error::Write {
+        path: args.config.clone(),
+        source,
+    })?;
+    eprintln!(
+        "wrote {}; next: uyoop-install check -c {0}",
+        args.config.display()
+    );
+    Ok(())
+}
+
+fn ssh_key(value: &str) -> Result<String> {
+    let v = value.trim();
+    if v.starts_with("ssh-") || v.starts_with("ecdsa-") {
+        return Ok(v.to_owned());
+    }
+    let path = Path::new(v);
+    std::fs::read_to_string(path)
+        .map(|k| k.trim().to_owned())
+        .map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })
+}
+
+fn parse_host(spec: &str) -> Result<HostAnswer> {
+    let bad = || {
+        Error::Prompt(format!(
+            "--host {spec:?} is not NAME=ADDRESS:ROLE (role server or agent)"
+        ))
+    };
+    let (name, rest) = spec.split_once('=').ok_or_else(bad)?;
+    let (address, role) = rest.rsplit_once(':').ok_or_else(bad)?;
+    if role != "server" && role != "agent" {
+        return Err(bad());
+    }
+    Ok(HostAnswer {
+        name: name.into(),
+        address: address.into(),
+        role: role.into(),
+    })
+}
+
+/// Default answers derived from what is known so far.
+fn defaults(args: &InitArgs, site: &str, domain: &str) -> Result<Answers> {
+    let provider = args.provider.unwrap_or(ProviderKind::Proxmox);
+    let servers = args.servers.unwrap_or(3);
+    let agents = args.agents.unwrap_or(2);
+    let nodes_cidr = args.nodes_cidr.clone().unwrap_or_else(|| "10.20.0.0/24".into());
+    let mut hosts = args
+        .hosts
+        .iter()
+        .map(|h| parse_host(h))
+        .collect::<Result<Vec<_>>>()?;
+    if provider == ProviderKind::Existing && hosts.is_empty() {
+        let base = nodes_cidr.split('/').next().unwrap_or("10.20.0.0");
+        let prefix: Vec<&str> = base.split('.').take(3).collect();
+        let prefix = prefix.join(".");
+        for i in 0..servers {
+            hosts.push(HostAnswer {
+                name: format!("{site}-server-{}", i + 1),
+                address: format!("{prefix}.{}", 10 + i),
+                role: "server".into(),
+            });
+        }
+        for i in 0..agents {
+            hosts.push(HostAnswer {
+                name: format!("{site}-agent-{}", i + 1),
+                address: format!("{prefix}.{}", 20 + i),
+                role: "agent".into(),
+            });
+        }
+    }
+    Ok(Answers {
+        site: site.into(),
+        domain: domain.into(),
+        provider,
+        proxmox_endpoint: format!("https://pve.{}:8006/", parent_domain(domain)),
+        servers,
+        agents,
+        tls: args.tls.unwrap_or(TlsKind::Acme),
+        acme_email: args.acme_email.clone().unwrap_or_default(),
+        registry: args
+            .registry
+            .clone()
+            .unwrap_or_else(|| format!("harbor.{}/uyoop", parent_domain(domain))),
+        mirror: args.mirror || args.airgap_bundle.is_some(),
+        replicas: args.replicas.unwrap_or(3),
+        backup_endpoint: args
+            .backup_endpoint
+            .clone()
+            .unwrap_or_else(|| format!("https://s3.{}", parent_domain(domain))),
+        backup_bucket: args
+            .backup_bucket
+            .clone()
+            .unwrap_or_else(|| format!("uyoop-{site}-backups")),
+        ssh_public_key: args
+            .ssh_public_key
+            .as_deref()
+            .map(ssh_key)
+            .transpose()?
+            .unwrap_or_default(),
+        admin_cidr: args.admin_cidr.clone().unwrap_or_else(|| "10.99.0.0/24".into()),
+        nodes_cidr,
+        hosts,
+        airgap_bundle: args.airgap_bundle.as_ref().map(|p| p.display().to_string()),
+    })
+}
+
+/// `cal.example.com` -> `example.com`: where sibling services (registry, S3) usually live.
+fn parent_domain(domain: &str) -> &str {
+    match domain.split_once('.') {
+        Some((_, rest)) if rest.contains('.') => rest,
+        _ => domain,
+    }
+}
+
+fn from_flags(args: &InitArgs) -> Result<Answers> {
+    let site = args.site.clone().ok_or(Error::MissingFlag { flag: "--site" })?;
+    let domain = args
+        .domain
+        .clone()
+        .ok_or(Error::MissingFlag { flag: "--domain" })?;
+    let answers = defaults(args, &site, &domain)?;
+    if answers.ssh_public_key.is_empty() {
+        return Err(Error::MissingFlag {
+            flag: "--ssh-public-key",
+        });
+    }
+    if answers.tls == TlsKind::Acme && answers.acme_email.is_empty() {
+        return Err(Error::MissingFlag { flag: "--acme-email" });
+    }
+    Ok(answers)
+}
+
+fn prompt(args: &InitArgs) -> Result<Answers> {
+    use dialoguer::{Input, Select};
+    let p = |e: dialoguer::Error| Error::Prompt(e.to_string());
+    let text = |label: &str, default: Option<String>| -> Result<String> {
+        let mut input = Input::<String>::new().with_prompt(label);
+        if let Some(d) = default.filter(|d| !d.is_empty()) {
+            input = input.default(d);
+        }
+        input.interact_text().map_err(p)
+    };
+    let site = text("Site name (e.g. paris)", args.site.clone())?;
+    let domain = text("Application DNS name (e.g. cal.example.com)", args.domain.clone())?;
+    let mut a = defaults(args, &site, &domain)?;
+    let providers = [
+        ProviderKind::Proxmox,
+        ProviderKind::Azure,
+        ProviderKind::Vsphere,
+        ProviderKind::Existing,
+    ];
+    let names = ["proxmox", "azure", "vsphere", "existing hosts"];
+    let current = providers.iter().position(|k| *k == a.provider).unwrap_or(0);
+    let chosen = Select::new()
+        .with_prompt("Provider")
+        .items(names)
+        .default(current)
+        .interact()
+        .map_err(p)?;
+    let count = |label: &str, default: u32| -> Result<u32> {
+        Input::<u32>::new()
+            .with_prompt(label)
+            .default(default)
+            .interact_text()
+            .map_err(p)
+    };
+    let servers = count("K3s servers (odd, at least 3)", a.servers)?;
+    let agents = count("K3s agents", a.agents)?;
+    let args2 = InitArgs {
+        provider: providers.get(chosen).copied(),
+        servers: Some(servers),
+        agents: Some(agents),
+        ..args.clone()
+    };
+    let again = defaults(&args2, &site, &domain)?;
+    a.provider = again.provider;
+    a.servers = servers;
+    a.agents = agents;
+    a.hosts = again.hosts;
+    a.nodes_cidr = text("Node network CIDR", Some(a.nodes_cidr))?;
+    a.admin_cidr = text("Admin CIDR (SSH and Kubernetes API)", Some(a.admin_cidr))?;
+    a.ssh_public_key = ssh_key(&text(
+        "SSH public key (key or path to .pub)",
+        Some(a.ssh_public_key),
+    )?)?;
+    let tls = Select::new()
+        .with_prompt("Public certificate")
+        .items(["Let's Encrypt (ACME)", "site's own CA"])
+        .default(usize::from(a.tls == TlsKind::Internal))
+        .interact()
+        .map_err(p)?;
+    a.tls = if tls == 0 {
+        TlsKind::Acme
+    } else {
+        TlsKind::Internal
+    };
+    if a.tls == TlsKind::Acme {
+        a.acme_email = text("ACME contact email", Some(a.acme_email))?;
+    }
+    a.registry = text("Image registry", Some(a.registry))?;
+    a.backup_endpoint = text("S3 backup endpoint", Some(a.backup_endpoint))?;
+    a.backup_bucket = text("S3 backup bucket", Some(a.backup_bucket))?;
+    a.replicas = count("Application replicas (3-10)", a.replicas)?;
+    Ok(a)
+}
+
+/// Renders the commented config from the answers.
+pub fn render(answers: &Answers) -> Result<String> {
+    crate::render::template(
+        "uyoop.yaml.j2",
+        include_str!("../templates/uyoop.yaml.j2"),
+        answers,
+    )
+}
