@@ -7,6 +7,9 @@
                             module, example tfvars complete, README tables current
     iac_check.py ansible    role layout, role-prefixed defaults, changed_when on every command,
                             every inventory variable documented in ansible/README.md
+    iac_check.py rendered DIR
+                            the K3s files and sysctl settings rendered by tests/infra/iac_render.yml
+                            (one sub-directory per example host) say what the roles promise
     iac_check.py docs       rewrite the generated input/output tables of the module READMEs
 
 Each command prints one summary line and exits 1 with one line per problem when it finds any.
@@ -337,11 +340,102 @@ def cmd_ansible() -> list[str]:
     return errors
 
 
+# ---------------------------------------------------------------------------------------------------
+# rendered
+# ---------------------------------------------------------------------------------------------------
+
+# What --protect-kernel-defaults needs set before the kubelet starts (K3s CIS hardening guide).
+KUBELET_SYSCTLS = {"vm.panic_on_oom": "0", "vm.overcommit_memory": "1", "kernel.panic": "10",
+                   "kernel.panic_on_oops": "1", "kernel.keys.root_maxbytes": "25000000"}
+APISERVER_FLAGS = ("admission-control-config-file=", "audit-policy-file=", "audit-log-path=",
+                   "audit-log-maxage=", "enable-admission-plugins=")
+
+
+def check_server_config(host: str, cfg: dict, inventory: dict, errors: list[str]) -> None:
+    servers = list(inventory["servers"])
+    first_ip = inventory["servers"][servers[0]]["ansible_host"]
+    want = {"flannel-backend": "none", "disable-network-policy": True, "secrets-encryption": True,
+            "protect-kernel-defaults": True, "token-file": "/etc/rancher/k3s/token", "write-kubeconfig-mode": "0600"}
+    for key, value in want.items():
+        if cfg.get(key) != value:
+            errors.append(f"{host}/config.yaml: {key} is {cfg.get(key)!r}, want {value!r}")
+    if "traefik" not in (cfg.get("disable") or []):
+        errors.append(f"{host}/config.yaml: traefik is not disabled")
+    if host == servers[0]:
+        if cfg.get("cluster-init") is not True or "server" in cfg:
+            errors.append(f"{host}/config.yaml: the first server must have cluster-init and no server")
+    elif cfg.get("server") != f"https://{first_ip}:6443" or "cluster-init" in cfg:
+        errors.append(f"{host}/config.yaml: a joining server must join https://{first_ip}:6443, without cluster-init")
+    if inventory["api_endpoint"] not in (cfg.get("tls-san") or []):
+        errors.append(f"{host}/config.yaml: tls-san lacks k3s_api_endpoint {inventory['api_endpoint']}")
+    args = cfg.get("kube-apiserver-arg") or []
+    for flag in APISERVER_FLAGS:
+        if not any(str(a).startswith(flag) for a in args):
+            errors.append(f"{host}/config.yaml: kube-apiserver-arg lacks {flag}...")
+    if "enable-admission-plugins=NodeRestriction,EventRateLimit" not in args:
+        errors.append(f"{host}/config.yaml: NodeRestriction and EventRateLimit admission plugins not enabled")
+
+
+def check_agent_config(host: str, cfg: dict, inventory: dict, errors: list[str]) -> None:
+    if cfg.get("server") != f"https://{inventory['api_endpoint']}:6443":
+        errors.append(f"{host}/config.yaml: agent does not join https://{inventory['api_endpoint']}:6443")
+    if cfg.get("protect-kernel-defaults") is not True:
+        errors.append(f"{host}/config.yaml: protect-kernel-defaults is not on")
+    if cfg.get("token-file") != "/etc/rancher/k3s/token":
+        errors.append(f"{host}/config.yaml: the token is not read from /etc/rancher/k3s/token")
+
+
+def cmd_rendered(directory: pathlib.Path) -> list[str]:
+    errors: list[str] = []
+    hosts_doc = yaml.safe_load((ANSIBLE / "inventory" / "example" / "hosts.yml").read_text())
+    children = hosts_doc["k3s_cluster"]["children"]
+    group_vars = yaml.safe_load((ANSIBLE / "inventory" / "example" / "group_vars" / "all.yml").read_text())
+    inventory = {"servers": children["k3s_servers"]["hosts"], "agents": children["k3s_agents"]["hosts"],
+                 "api_endpoint": group_vars["k3s_api_endpoint"]}
+    hosts = sorted(p.name for p in directory.iterdir() if p.is_dir())
+    if not hosts:
+        errors.append(f"{directory}: nothing rendered")
+    for host in hosts:
+        hdir = directory / host
+        sysctls = dict(line.split(" = ", 1) for line in (hdir / "sysctl.conf").read_text().splitlines()
+                       if line and not line.startswith("#"))
+        for key, value in KUBELET_SYSCTLS.items():
+            if sysctls.get(key) != value:
+                errors.append(f"{host}/sysctl.conf: {key} is {sysctls.get(key)!r}, protect-kernel-defaults needs {value}")
+        cfg = yaml.safe_load((hdir / "config.yaml").read_text())
+        if host in inventory["servers"]:
+            check_server_config(host, cfg, inventory, errors)
+            admission = yaml.safe_load((hdir / "admission-config.yaml").read_text())
+            plugins = {p["name"]: p for p in admission.get("plugins", [])}
+            if admission.get("kind") != "AdmissionConfiguration" or set(plugins) != {"PodSecurity", "EventRateLimit"}:
+                errors.append(f"{host}/admission-config.yaml: want PodSecurity and EventRateLimit plugins")
+            policy = yaml.safe_load((hdir / "audit-policy.yaml").read_text())
+            if policy.get("kind") != "Policy" or policy.get("apiVersion") != "audit.k8s.io/v1":
+                errors.append(f"{host}/audit-policy.yaml: not an audit.k8s.io/v1 Policy")
+            for rule in policy.get("rules", []):
+                secrets = any("secrets" in (r.get("resources") or []) for r in rule.get("resources", []))
+                if secrets and rule.get("level") not in ("None", "Metadata"):
+                    errors.append(f"{host}/audit-policy.yaml: secrets logged at level {rule.get('level')}")
+        else:
+            check_agent_config(host, cfg, inventory, errors)
+        for line in (hdir / "audit.rules").read_text().splitlines():
+            if line.strip() and not line.startswith("#") and not line.startswith(("-w ", "-a ", "-e ")):
+                errors.append(f"{host}/audit.rules: unexpected line {line!r}")
+    print(f"checked the rendered files of {len(hosts)} hosts", flush=True)
+    return errors
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("parse", "terraform", "ansible", "docs"))
+    parser.add_argument("command", choices=("parse", "terraform", "ansible", "rendered", "docs"))
+    parser.add_argument("directory", nargs="?", type=pathlib.Path, help="output of iac_render.yml (rendered)")
     args = parser.parse_args()
-    errors = {"parse": cmd_parse, "terraform": cmd_terraform, "ansible": cmd_ansible, "docs": cmd_docs}[args.command]()
+    if args.command == "rendered":
+        if args.directory is None:
+            parser.error("rendered needs the directory iac_render.yml wrote")
+        errors = cmd_rendered(args.directory)
+    else:
+        errors = {"parse": cmd_parse, "terraform": cmd_terraform, "ansible": cmd_ansible, "docs": cmd_docs}[args.command]()
     for error in errors:
         print(f"  {error}", file=sys.stderr)
     return 1 if errors else 0
