@@ -1,0 +1,408 @@
+//! Layered configuration: built-in defaults, then an optional file (TOML or YAML), then `UYOOP_*`
+//! environment variables (`UYOOP_SECTION__KEY`, e.g. `UYOOP_DATABASE__URL`).
+//!
+//! Secrets are wrapped in [`Secret`] so that `Debug` and `config check` never print them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml, Yaml};
+use serde::{Deserialize, Serialize};
+
+/// A value that must never be printed: `Debug` and `Serialize` show `***`.
+#[derive(Clone, Deserialize, PartialEq, Eq, Default)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The secret itself. Call it only where the value is used, never to log or format it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("***")
+    }
+}
+
+/// Masks the password of a URL (`postgres://user:pw@host/db` -> `postgres://user:***@host/db`).
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            // set_password only fails for URLs that cannot have credentials, which is not this case.
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "<unparseable url>".to_owned(),
+    }
+}
+
+/// The whole effective configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// The public HTTP listener.
+    pub server: ServerSettings,
+    /// The Prometheus listener, kept apart from the public port.
+    pub metrics: MetricsSettings,
+    /// Storage backend, chosen by the URL scheme.
+    pub database: DatabaseSettings,
+    /// Optional Redis, for shared rate limits and pub/sub between replicas.
+    pub redis: RedisSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// Public HTTP listener settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// The URL users reach the app at (used in links, cookies and CORS).
+    pub public_url: String,
+    /// Largest accepted request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// A request that takes longer is answered 408.
+    pub request_timeout_secs: u64,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    pub shutdown_grace_secs: u64,
+}
+
+/// Metrics listener settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Serve `/metrics` at all.
+    pub enabled: bool,
+    /// Address of the metrics listener (loopback by default: never the public port).
+    pub bind: SocketAddr,
+}
+
+/// Storage settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://path/to/file.db` (embedded default) or `postgres://user:pw@host:port/db`.
+    pub url: Secret,
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+    /// How long to wait for a pooled connection before failing the request.
+    pub acquire_timeout_secs: u64,
+}
+
+/// Redis settings; no URL means in-process equivalents.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisSettings {
+    /// `redis://host:port/db`; empty for none.
+    pub url: Option<Secret>,
+}
+
+/// Log output settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// `auto` (pretty on a terminal, JSON otherwise), `json` or `pretty`.
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info,uyoop_cal=debug`. `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Pretty on a terminal, JSON otherwise.
+    Auto,
+    /// One JSON object per line.
+    Json,
+    /// Human-readable.
+    Pretty,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([0, 0, 0, 0], 8000)),
+            public_url: "http://localhost:8000".to_owned(),
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            shutdown_grace_secs: 25,
+        }
+    }
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            bind: SocketAddr::from(([127, 0, 0, 1], 9464)),
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: Secret::new("sqlite://data/uyoop.db"),
+            max_connections: 16,
+            acquire_timeout_secs: 5,
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Auto,
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+impl ServerSettings {
+    /// The request timeout as a duration.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+}
+
+/// A configuration that cannot be used, with the key at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(String);
+
+impl ConfigError {
+    /// An error naming the key at fault, e.g. `database.url: ...`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (when given), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, Env::prefixed("UYOOP_").split("__"))
+    }
+
+    fn load_from(file: Option<&Path>, env: Env) -> Result<Self, ConfigError> {
+        // Defaults come from `#[serde(default)]` (the `Default` impls) during extraction, so secrets
+        // never need to serialize in clear.
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            figment = merge_file(figment, path)?;
+        }
+        extract(&figment.merge(env))
+    }
+
+    /// The configuration as TOML with every secret masked, for `config check`.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database.url = Secret(redact_url(self.database.url.expose()));
+        if let Some(url) = &self.redis.url {
+            shown.redis.url = Some(Secret(redact_url(url.expose())));
+        }
+        // Secret serializes as "***"; URLs are shown redacted instead, which is more useful.
+        let mut value = match serde_json::to_value(&shown) {
+            Ok(v) => v,
+            Err(e) => return format!("# cannot render configuration: {e}"),
+        };
+        value["database"]["url"] = serde_json::Value::String(shown.database.url.0.clone());
+        match &shown.redis.url {
+            Some(url) => value["redis"]["url"] = serde_json::Value::String(url.0.clone()),
+            None => value["redis"]["url"] = serde_json::Value::String(String::new()),
+        }
+        toml::to_string(&value).unwrap_or_else(|e| format!("# cannot render configuration: {e}"))
+    }
+
+    /// Checks values that parse but cannot work, naming the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.database.url.expose();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError(
+                "database.url: unsupported scheme; use sqlite://path/to/file.db or postgres://user@host:5432/db \
+                 (env UYOOP_DATABASE__URL)"
+                    .to_owned(),
+            ));
+        }
+        if let Some(r) = &self.redis.url {
+            if !(r.expose().starts_with("redis://") || r.expose().starts_with("rediss://")) {
+                return Err(ConfigError(
+                    "redis.url: must start with redis:// or rediss:// (env UYOOP_REDIS__URL)".to_owned(),
+                ));
+            }
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError(
+                "database.max_connections: must be at least 1".to_owned(),
+            ));
+        }
+        if self.server.body_limit_bytes < 1024 {
+            return Err(ConfigError(
+                "server.body_limit_bytes: must be at least 1024".to_owned(),
+            ));
+        }
+        if self.server.request_timeout_secs == 0 {
+            return Err(ConfigError(
+                "server.request_timeout_secs: must be at least 1".to_owned(),
+            ));
+        }
+        if url::Url::parse(&self.server.public_url).is_err() {
+            return Err(ConfigError(
+                "server.public_url: not a URL; use e.g. https://uyoop.example.com".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn merge_file(figment: Figment, path: &Path) -> Result<Figment, ConfigError> {
+    if !path.exists() {
+        return Err(ConfigError(format!("config file {}: not found", path.display())));
+    }
+    Ok(match path.extension().and_then(|e| e.to_str()) {
+        Some("yaml" | "yml") => figment.merge(Yaml::file_exact(path)),
+        Some("toml") => figment.merge(Toml::file_exact(path)),
+        _ => {
+            return Err(ConfigError(format!(
+                "config file {}: unknown format; name it *.toml, *.yaml or *.yml",
+                path.display()
+            )));
+        }
+    })
+}
+
+fn extract(figment: &Figment) -> Result<Settings, ConfigError> {
+    let settings: Settings = figment.extract().map_err(|e| {
+        let key = e.path.join(".");
+        let mut msg = e.kind.to_string();
+        // figment's message for an unknown field lists the expected ones; keep it.
+        if let Some(md) = &e.metadata {
+            msg = format!("{msg} (from {})", md.name);
+        }
+        if key.is_empty() {
+            ConfigError(msg)
+        } else {
+            ConfigError(format!("{key}: {msg}"))
+        }
+    })?;
+    let mut settings = settings;
+    // An empty value (`UYOOP_REDIS__URL=`) means "none", as in the printed configuration.
+    if settings.redis.url.as_ref().is_some_and(|u| u.expose().is_empty()) {
+        settings.redis.url = None;
+    }
+    settings.validate()?;
+    Ok(settings)
+}
+
+/// Where the embedded default keeps its data, relative to the working directory.
+pub fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // reason: figment::Jail's closure signature, not ours
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn load(jail: &Jail, file: Option<&str>) -> Result<Settings, ConfigError> {
+        Settings::load(file.map(|f| jail.directory().join(f)).as_deref())
+    }
+
+    #[test]
+    fn defaults_are_valid_and_embedded() {
+        Jail::expect_with(|jail| {
+            let s = load(jail, None).unwrap();
+            assert_eq!(s.database.url.expose(), "sqlite://data/uyoop.db");
+            assert_eq!(s.metrics.bind.to_string(), "127.0.0.1:9464");
+            assert!(s.redis.url.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn env_overrides_file_and_defaults() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "c.toml",
+                "[server]\nbind = \"127.0.0.1:9000\"\nbody_limit_bytes = 4096\n",
+            )?;
+            jail.set_env("UYOOP_SERVER__BODY_LIMIT_BYTES", "8192");
+            jail.set_env("UYOOP_DATABASE__URL", "postgres://u:pw@h/db");
+            let s = load(jail, Some("c.toml")).unwrap();
+            assert_eq!(s.server.bind.to_string(), "127.0.0.1:9000");
+            assert_eq!(s.server.body_limit_bytes, 8192);
+            assert_eq!(s.database.url.expose(), "postgres://u:pw@h/db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn yaml_files_work_too() {
+        Jail::expect_with(|jail| {
+            jail.create_file("c.yaml", "log:\n  format: json\n")?;
+            let s = load(jail, Some("c.yaml")).unwrap();
+            assert_eq!(s.log.format, LogFormat::Json);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_never_in_debug_or_check_output() {
+        Jail::expect_with(|jail| {
+            jail.set_env("UYOOP_DATABASE__URL", "postgres://u:hunter2secret@h/db");
+            jail.set_env("UYOOP_REDIS__URL", "redis://:rpw99@r:6379");
+            let s = load(jail, None).unwrap();
+            let debug = format!("{s:?}");
+            let shown = s.to_redacted_toml();
+            for out in [&debug, &shown] {
+                assert!(!out.contains("hunter2secret"), "{out}");
+                assert!(!out.contains("rpw99"), "{out}");
+            }
+            assert!(shown.contains("postgres://u:***@h/db"), "{shown}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        Jail::expect_with(|jail| {
+            jail.set_env("UYOOP_SERVER__BIND", "not-an-address");
+            let err = load(jail, None).unwrap_err();
+            assert!(err.to_string().starts_with("server.bind:"), "{err}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("UYOOP_DATABASE__URL", "mysql://x");
+            let err = load(jail, None).unwrap_err();
+            assert!(err.to_string().starts_with("database.url:"), "{err}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.create_file("c.toml", "[server]\nbnd = \"x\"\n")?;
+            let err = load(jail, Some("c.toml")).unwrap_err();
+            assert!(err.to_string().contains("bnd"), "{err}");
+            let err = load(jail, Some("missing.toml")).unwrap_err();
+            assert!(err.to_string().contains("not found"), "{err}");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,777 @@
+//! The storage contract: the same tests, against SQLite and PostgreSQL, each on a fresh database.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use uyoop_cal::Error;
+use uyoop_cal::model::event::{
+    ChecklistItem, DeploymentExtra, Environment, GitActionExtra, GitOperation, GitTrigger, MeetingExtra,
+    MeetingKind, MeetingTags,
+};
+use uyoop_cal::model::*;
+use uyoop_cal::store::DynStore;
+
+use crate::helpers::{Db, TestDb};
+use crate::on_both_backends;
+
+on_both_backends!(
+    migrations_are_idempotent,
+    users_crud_and_uniqueness,
+    teams_crud,
+    events_roundtrip_each_kind,
+    events_range_query_overlap,
+    events_optimistic_concurrency,
+    events_reject_dangling_references,
+    audit_is_written_with_changes_and_append_only,
+    jobs_dedupe_claim_retry,
+    jobs_concurrent_claims_are_disjoint,
+    jobs_stale_workers_are_requeued,
+);
+
+fn t(h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, h, m, 0).unwrap()
+}
+
+fn audit(action: &str) -> AuditRecord {
+    AuditRecord {
+        user_id: None,
+        credential: "test".into(),
+        action: action.into(),
+        resource_type: action.split('.').next().unwrap().into(),
+        resource_id: None,
+        outcome: Outcome::Success,
+        details: serde_json::json!({"via": "contract"}),
+        ip: Some("192.0.2.1".into()),
+        user_agent: Some("contract-test".into()),
+        request_id: Some("req-1".into()),
+    }
+}
+
+async fn user(store: &DynStore, name: &str, role: Role) -> User {
+    store
+        .create_user(
+            &NewUser {
+                username: name.into(),
+                email: format!("{name}@example.com"),
+                display_name: name.to_uppercase(),
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+                role,
+                team_id: None,
+            },
+            &audit("user.create"),
+        )
+        .await
+        .unwrap()
+}
+
+fn meeting() -> EventPayload {
+    EventPayload::Meeting(MeetingExtra {
+        meeting_kind: MeetingKind::Planning,
+        participants: vec![],
+        video_url: Some("https://meet.example.com/abc".into()),
+        agenda_md: "# Agenda\n- scope".into(),
+        tags: MeetingTags {
+            sprint: Some(42),
+            epic: Some("billing".into()),
+        },
+    })
+}
+
+fn deployment(env: Environment) -> EventPayload {
+    EventPayload::DeploymentWindow(DeploymentExtra {
+        environment: env,
+        duration_minutes: 60,
+        services: vec!["api".into(), "worker".into()],
+        change_description: "v2.3".into(),
+        checklist: vec![ChecklistItem {
+            label: "backup done".into(),
+            done: false,
+            done_by: None,
+            done_at: None,
+        }],
+        rollback_plan: "helm rollback".into(),
+    })
+}
+
+fn new_event(title: &str, start: DateTime<Utc>, end: DateTime<Utc>, payload: EventPayload) -> NewEvent {
+    NewEvent {
+        title: title.into(),
+        description: String::new(),
+        start,
+        end,
+        rrule: None,
+        series_end: Some(end),
+        payload,
+        status: EventStatus::Planned,
+        created_by: None,
+        team_id: None,
+        parent_id: None,
+        recurrence_id: None,
+    }
+}
+
+async fn migrations_are_idempotent(kind: Db) {
+    let db = TestDb::new(kind).await;
+    let store = db.store().await;
+    store.migrate().await.unwrap();
+    store.ping().await.unwrap();
+    assert_eq!(store.count_users().await.unwrap(), 0);
+    store.close().await;
+    db.cleanup().await;
+}
+
+async fn users_crud_and_uniqueness(kind: Db) {
+    let db = TestDb::new(kind).await;
+    let store = db.store().await;
+    let alice = user(&store, "alice", Role::Projet).await;
+    let bob = user(&store, "bob", Role::Dev).await;
+    assert_eq!(store.count_users().await.unwrap(), 2);
+    assert_eq!(store.user(alice.id).await.unwrap().unwrap().username, "alice");
+    assert_eq!(store.user_by_login("ALICE").await.unwrap().unwrap().id, alice.id);
+    assert_eq!(
+        store.user_by_login("Bob@Example.com").await.unwrap().unwrap().id,
+        bob.id
+    );
+    assert!(store.user_by_login("carol").await.unwrap().is_none());
+
+    // Case-insensitive uniqueness of username and e-mail, reported on the right field.
+    let dup = store
+        .create_user(
+            &NewUser {
+                username: "Alice".into(),
+                email: "other@example.com".into(),
+                display_name: String::new(),
+                password_hash: "x".into(),
+                role: Role::Dev,
+                team_id: None,
+            },
+            &audit("user.create"),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&dup, Error::Conflict { detail, .. } if detail.starts_with("username")),
+        "{dup:?}"
+    );
+    let dup = store
+        .create_user(
+            &NewUser {
+                username: "alice2".into(),
+                email: "ALICE@example.com".into(),
+                display_name: String::new(),
+                password_hash: "x".into(),
+                role: Role::Dev,
+                team_id: None,
+            },
+            &audit("user.create"),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&dup, Error::Conflict { detail, .. } if detail.starts_with("email")),
+        "{dup:?}"
+    );
+
+    let page = store
+        .list_users(&UserQuery {
+            role: Some(Role::Dev),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((page.total, page.items.len()), (1, 1));
+    let page = store
+        .list_users(&UserQuery {
+            limit: 1,
+            offset: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.total, 2);
+    assert_eq!(page.items[0].username, "bob");
+
+    let updated = store
+        .update_user(
+            bob.id,
+            &UserUpdate {
+                role: Some(Role::Ops),
+                display_name: Some("Bobby".into()),
+                ..Default::default()
+            },
+            &audit("user.update"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (updated.role, updated.display_name.as_str()),
+        (Role::Ops, "Bobby")
+    );
+    assert!(updated.updated_at >= bob.updated_at);
+    assert!(matches!(
+        store
+            .update_user(9999, &UserUpdate::default(), &audit("user.update"))
+            .await,
+        Err(Error::NotFound(_))
+    ));
+
+    store.delete_user(bob.id, &audit("user.delete")).await.unwrap();
+    assert!(store.user(bob.id).await.unwrap().is_none());
+    assert!(matches!(
+        store.delete_user(bob.id, &audit("user.delete")).await,
+        Err(Error::NotFound(_))
+    ));
+    // The password hash is never serialized.
+    let json = serde_json::to_string(&alice).unwrap();
+    assert!(!json.contains("argon2"), "{json}");
+    store.close().await;
+    db.cleanup().await;
+}
+
+async fn teams_crud(kind: Db) {
+    let db = TestDb::new(kind).await;
+    let store = db.store().await;
+    let lead = user(&store, "lead", Role::Projet).await;
+    let team = store
+        .create_team(
+            &NewTeam {
+                name: "Platform".into(),
+                description: "infra".into(),
+                lead_id: Some(lead.id),
+            },
+            &audit("team.create"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.team(team.id).await.unwrap().unwrap().lead_id, Some(lead.id));
+    let dup = store
+        .create_team(
+            &NewTeam {
+                name: "platform".into(),
+                description: String::new(),
+                lead_id: None,
+            },
+            &audit("team.create"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(dup, Error::Conflict { .. }));
+    store
+        .update_user(
+            lead.id,
+            &UserUpdate {
+                team_id: Some(Some(team.id)),
+                ..Default::default()
+            },
+            &audit("user.update"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .list_users(&UserQuery {
+                team_id: Some(team.id),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    store.delete_team(team.id, &audit("team.delete")).await.unwrap();
+    assert!(store.list_teams().await.unwrap().is_empty());
+    // Members keep their accounts, without a team.
+    assert_eq!(store.user(lead.id).await.unwrap().unwrap().team_id, None);
+    store.close().await;
+    db.cleanup().await;
+}
+
+async fn events_roundtrip_each_kind(kind: Db) {
+    let db = TestDb::new(kind).await;
+    let store = db.store().await;
+    let dev = user(&store, "dev", Role::Dev).await;
+    let git = EventPayload::GitAction(GitActionExtra {
+        repository_url: "https://git.example.com/team/app.git".into(),
+        branch: "main".into(),
+        action: GitOperation::Tag,
+        trigger: GitTrigger::Cron,
+        cron: Some("0 2 * * 1".into()),
+        post_actions: vec![uyoop_cal::model::event::PostAction::RunTests],
+    });
+    for payload in [meeting(), deployment(Environment::Prod), git] {
+        let mut e = new_event("Événement ✓", t(9, 0), t(10, 0), payload.clone());
+        e.created_by = Some(dev.id);
+        e.description = "d".repeat(2000);
+        let created = store.create_event(&e, &audit("event.create"), &[]).await.unwrap();
+        let read = store.event(created.id).await.unwrap().unwrap();
+        assert_eq!(read, created);
+        assert_eq!(read.payload, payload);
+        assert_eq!((read.start, read.end, read.version), (t(9, 0), t(10, 0), 1));
+        assert_eq!(read.created_by, Some(dev.id));
+        assert_eq!(read.title, "Événement ✓");
+    }
+    let only_git = store
+        .list_events(&EventQuery {
+            kind: Some(EventKind::GitAction),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(only_git.len(), 1);
+    let mine = store
+        .list_events(&EventQuery {
+            created_by: Some(dev.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 3);
+
+    // Limits of the spec hold in the database too (title 255, description 2000).
+    let mut long = new_event(&"x".repeat(256), t(9, 0), t(10, 0), meeting());
+    assert!(matches!(
+        store.create_event(&long, &audit("event.create"), &[]).await,
+        Err(Error::Validation(_))
+    ));
+    long.title = "ok".into();
+    long.description = "d".repeat(2001);
+    assert!(matches!(
+        store.create_event(&long, &audit("event.create"), &[]).await,
+        Err(Error::Validation(_))
+    ));
+    // end must be after start
+    let backwards = new_event("b", t(10, 0), t(9, 0), meeting());
+    assert!(matches!(
+        store.create_event(&backwards, &audit("event.create"), &[]).await,
+        Err(Error::Validation(_))
+    ));
+
+    let id = only_git[0].id;
+    store.delete_event(id, &audit("event.delete")).await.unwrap();
+    assert!(store.event(id).await.unwrap().is_none());
+    assert!(matches!(
+        store.delete_event(id, &audit("event.delete")).await,
+        Err(Error::NotFound(_))
+    ));
+    store.close().await;
+    db.cleanup().await;
+}
+
+async fn events_range_query_overlap(kind: Db) {
+    let db = TestDb::new(kind).await;
+    let store = db.store().await;
+    let a = audit("event.create");
+    let before = store
+        .create_event(&new_event("before", t(7, 0), t(8, 0), meeting()), &a, &[])
+        .await
+        .unwrap();
+    let touching = store
+        .create_event(&new_event("touching", t(8, 0), t(9, 0), meeting()), &a, &[])
+        .await
+        .unwrap();
+    let inside = store
+        .create_event(&new_event("inside", t(9, 30), t(10, 0), meeting()), &a, &[])
+        .await
+        .unwrap();
+    let spanning = store
+        .create_event(&new_event("spanning", t(6, 0), t(23, 0), meeting()), &a, &[])
+        .await
+        .unwrap();
+    let at_end = store
+        .create_event(&new_event("at_end", t(11, 0), t(12, 0), meeting()), &a, &[])
+        .await
+        .unwrap();
+    // An unbounded series that started last week overlaps every later window.
+    let mut series = new_event(
+        "daily",
+        t(8, 0) - Duration::days(7),
+        t(8, 15) - Duration::days(7),
+        meeting(),
+    );
+    series.rrule = Some("FREQ=DAILY".into());
+    series.series_end = None;
+    let series = store.create_event(&series, &a, &[]).await.unwrap();
+    // A bounded series that ended yesterday does not.
+    let mut old = new_event(
+        "old",
+        t(8, 0) - Duration::days(7),
+        t(8, 15) - Duration::days(7),
+        meeting(),
+    );
+    old.rrule = Some("FREQ=DAILY;COUNT=3".into());
+    old.series_end = Some(t(8, 15) - Duration::days(5));
+    store.create_event(&old, &a, &[]).await.unwrap();
+
+    // Window [09:00, 11:00): half-open on both sides.
+    let got = store
+        .list_events(&EventQuery {
+            window: Some((t(9, 0), t(11, 0))),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let ids: Vec<i64> = got.iter().map(|e| e.id).collect();
+    assert_eq!(
+        ids,
+        vec![series.id, spanning.id, inside.id],
+        "sorted by start, then id"
+    );
+    assert!(!ids.contains(&before.id) && !ids.contains(&touching.id) && !ids.contains(&at_end.id));
+
+    let limited = store
+        .list_events(&EventQuery {
+            window: Some((t(0, 0), t(23, 59))),
+            limit: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(limited.len(), 2);
+    store.close().await;
+    db.cleanup().await;
+}
+
+async fn events_optimistic_concurrency(kind: Db) {
+    let db = TestDb::new(kind).await;
+    let store = db.store().await;
+    let e = store
+        .create_event(
+            &new_event("deploy", t(9, 0), t(10, 0), deployment(Environment::Staging)),
+            &audit("event.create"),
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut first = UpdateEvent::from_event(&e);
+    first.title = "deploy v2".into();
+    let updated = store
+        .update_event(e.id, &first, &audit("event.update"), &[])
+        .await
+        .unwrap();
+    assert_eq!((updated.version, updated.title.as_str()), (2, "deploy v2"));
+
+    // A second writer who read version 1 gets a 409, and nothing of theirs is stored.
+    let mut stale = UpdateEvent::from_event(&e);
+    stale.title = "lost update".into();
+    let err = store
+        .update_event(e.id, &stale, &audit("event.update"), &[])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Conflict {
+                slug: "stale-version",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(store.event(e.id).await.unwrap().unwrap().title, "deploy v2");
+
+    // The type of an event cannot change through an update.
+    let mut retype = UpdateEvent::from_event(&updated);
+    retype.payload = meeting();
+    assert!(matches!(
+        store
+            .update_event(e.id, &retype, &audit("event.update"), &[])
+            .await,
+        Err(Error::Validation(_))
+    ));
+    assert!(matches!(
+        store
+            .update_event(
+                4242,
+                &UpdateEvent::from_event(&updated),
+                &audit("event.update"),
+                &[]
+            )
+            .await,
+        Err(Error::NotFound(_))
+    ));
+    store.close().await;
+    db.cleanup().await;
+}
+
+async fn events_reject_dangling_references(kind: Db) {
+    let db = TestDb::new(kind).await;
+    let store = db.store().await;
+    let mut e = new_event("x", t(9, 0), t(10, 0), meeting());
+    e.created_by = Some(777);
+    let err = store
+        .create_event(&e, &audit("event.create"), &[])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Validation(_)), "{err:?}");
+    // Nothing half-written: no event and no audit row for the failed change.
+    assert!(
+        store
+            .list_events(&EventQuery::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.list_audit(&AuditQuery::default()).await.unwrap().total, 0);
+    store.close().await;
+    db.cleanup().await;
+}
+
+async fn audit_is_written_with_changes_and_append_only(kind: Db) {
+    let db = TestDb::new(kind).await;
+    let store = db.store().await;
+    let u = user(&store, "auditor", Role::Admin).await;
+    let e = store
+        .create_event(
+            &new_event("m", t(9, 0), t(10, 0), meeting()),
+            &audit("event.create"),
+            &[],
+        )
+        .await
+        .unwrap();
+    store.delete_event(e.id, &audit("event.delete")).await.unwrap();
+    let mut failed = audit("auth.login");
+    failed.outcome = Outcome::Failure;
+    failed.user_id = Some(u.id);
+    store.append_audit(&failed).await.unwrap();
+
+    let all = store.list_audit(&AuditQuery::default()).await.unwrap();
+    assert_eq!(all.total, 4);
+    let actions: Vec<&str> = all.items.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["auth.login", "event.delete", "event.create", "user.create"],
+        "newest first"
+    );
+    let created = &all.items[2];
+    assert_eq!(created.resource_id.as_deref(), Some(e.id.to_string().as_str()));
+    assert_eq!(created.details, serde_json::json!({"via": "contract"}));
+    assert_eq!(
+        (created.ip.as_deref(), created.request_id.as_deref()),
+        (Some("192.0.2.1"), Some("req-1"))
+    );
+
+    let events_only = store
+        .list_audit(&AuditQuery {
+            action_prefix: Some("event.".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events_only.total, 2);
+    let by_user = store
+        .list_audit(&AuditQuery {
+            user_id: Some(u.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((by_user.total, by_user.items[0].outcome.as_str()), (1, "failure"));
+    let page = store
+        .list_audit(&AuditQuery {
+            limit: 1,
+            offset: 3,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.items[0].action, "user.create");
+
+    // Append-only, whatever the client: the database itself refuses UPDATE and DELETE.
+    assert!(
+        db.raw_execute("UPDATE audit_log SET action = 'forged'")
+            .await
+            .is_err()
+    );
+    assert!(db.raw_execute("DELETE FROM audit_log").await.is_err());
+    assert_eq!(store.list_audit(&AuditQuery::default()).await.unwrap().total, 4);
+    store.close().await;
+    db.cleanup().await;
+}
+
+async fn jobs_dedupe_claim_retry(kind: Db) {
+    let db = TestDb::new(kind).await;
+    let store = db.store().await;
+    let now = Utc::now();
+    let mut reminder = NewJob::now("reminder", serde_json::json!({"event": 1}));
+    reminder.dedupe_key = Some("reminder:1:15m".into());
+    reminder.max_attempts = 2;
+    let id = store
+        .enqueue_job(&reminder)
+        .await
+        .unwrap()
+        .expect("first enqueue");
+    assert_eq!(
+        store.enqueue_job(&reminder).await.unwrap(),
+        None,
+        "same dedupe key: not enqueued twice"
+    );
+    let mut later = NewJob::now("digest", serde_json::json!({}));
+    later.run_at = now + Duration::hours(1);
+    store.enqueue_job(&later).await.unwrap().unwrap();
+
+    // Jobs enqueued with a change are committed with it.
+    let mut with_event = NewJob::now("notify", serde_json::json!({"x": 1}));
+    with_event.dedupe_key = Some("with-event".into());
+    store
+        .create_event(
+            &new_event("m", t(9, 0), t(10, 0), meeting()),
+            &audit("event.create"),
+            &[with_event],
+        )
+        .await
+        .unwrap();
+
+    let claimed = store
+        .claim_jobs("w1", 10, now + Duration::seconds(1))
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = claimed.iter().map(|j| j.kind.as_str()).collect();
+    assert_eq!(kinds, ["reminder", "notify"], "only due jobs, in run_at order");
+    assert!(
+        claimed
+            .iter()
+            .all(|j| j.status == JobStatus::Running && j.attempts == 1)
+    );
+    assert!(
+        store
+            .claim_jobs("w2", 10, now + Duration::seconds(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Only the holder may finish a job.
+    assert!(matches!(
+        store.complete_job(id, "w2").await,
+        Err(Error::Conflict { .. })
+    ));
+    // First failure: re-queued for later; second failure: failed for good (max_attempts = 2).
+    store
+        .fail_job(id, "w1", "smtp down", now + Duration::seconds(30))
+        .await
+        .unwrap();
+    let job = store.job(id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.status, job.last_error.as_deref()),
+        (JobStatus::Queued, Some("smtp down"))
+    );
+    assert!(
+        store
+            .claim_jobs("w1", 10, now + Duration::seconds(5))
+            .await
+            .unwrap()
+            .is_empty(),
+        "backoff respected"
+    );
+    let again = store
+        .claim_jobs("w1", 10, now + Duration::seconds(31))
+        .await
+        .unwrap();
+    assert_eq!((again.len(), again[0].attempts), (1, 2));
+    store
+        .fail_job(id, "w1", "smtp still down", now + Duration::seconds(60))
+        .await
+        .unwrap();
+    assert_eq!(store.job(id).await.unwrap().unwrap().status, JobStatus::Failed);
+
+    let notify = claimed[1].id;
+    store.complete_job(notify, "w1").await.unwrap();
+    assert_eq!(store.job(notify).await.unwrap().unwrap().status, JobStatus::Done);
+    assert!(
+        matches!(
+            store.complete_job(notify, "w1").await,
+            Err(Error::Conflict { .. })
+        ),
+        "done only once"
+    );
+    store.close().await;
+    db.cleanup().await;
+}
+
+async fn jobs_concurrent_claims_are_disjoint(kind: Db) {
+    let db = TestDb::new(kind).await;
+    let store = db.store().await;
+    for i in 0..40 {
+        store
+            .enqueue_job(&NewJob::now("work", serde_json::json!({"i": i})))
+            .await
+            .unwrap();
+    }
+    let now = Utc::now() + Duration::seconds(1);
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let batch = store.claim_jobs(&format!("w{w}"), 3, now).await.unwrap();
+                if batch.is_empty() {
+                    break mine;
+                }
+                mine.extend(batch.into_iter().map(|j| j.id));
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let total = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!((total, all.len()), (40, 40), "every job claimed exactly once");
+    store.close().await;
+    db.cleanup().await;
+}
+
+async fn jobs_stale_workers_are_requeued(kind: Db) {
+    let db = TestDb::new(kind).await;
+    let store = db.store().await;
+    let now = Utc::now();
+    let id = store
+        .enqueue_job(&NewJob::now("work", serde_json::json!({})))
+        .await
+        .unwrap()
+        .unwrap();
+    let other = store
+        .enqueue_job(&NewJob::now("work", serde_json::json!({})))
+        .await
+        .unwrap()
+        .unwrap();
+    let claimed = store
+        .claim_jobs("dead-worker", 1, now + Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(claimed[0].id, id);
+    let alive = store
+        .claim_jobs("live-worker", 1, now + Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(alive[0].id, other);
+    // The live worker heart-beats; the dead one stopped.
+    store
+        .heartbeat_jobs("live-worker", &[other], now + Duration::seconds(120))
+        .await
+        .unwrap();
+    let requeued = store
+        .requeue_stale_jobs(now + Duration::seconds(60))
+        .await
+        .unwrap();
+    assert_eq!(requeued, 1);
+    let job = store.job(id).await.unwrap().unwrap();
+    assert_eq!((job.status, job.locked_by), (JobStatus::Queued, None));
+    assert_eq!(
+        store.job(other).await.unwrap().unwrap().status,
+        JobStatus::Running
+    );
+    // The dead worker, if it wakes up, can no longer complete the job.
+    assert!(matches!(
+        store.complete_job(id, "dead-worker").await,
+        Err(Error::Conflict { .. })
+    ));
+    let retry = store
+        .claim_jobs("live-worker", 1, now + Duration::seconds(61))
+        .await
+        .unwrap();
+    assert_eq!((retry[0].id, retry[0].attempts), (id, 2));
+    store.close().await;
+    db.cleanup().await;
+}
