@@ -290,6 +290,14 @@ resource "azurerm_linux_virtual_machine" "node" {
   lifecycle {
     # A newer "latest" image must not recreate running nodes; roll nodes explicitly with -replace.
     ignore_changes = [source_image_reference[0].version, custom_data]
+
+    precondition {
+      condition = (
+        (each.value.role == "server" ? var.server_vm_size : var.agent_vm_size) != null ||
+        contains([2, 4, 8, 16, 32, 48, 64], each.value.size.cpu)
+      )
+      error_message = "Without server_vm_size/agent_vm_size, cpu must be 2, 4, 8, 16, 32, 48 or 64 (the sizes the Fsv2, Dsv5 and Esv5 families share)."
+    }
   }
 
   depends_on = [azurerm_subnet_network_security_group_association.nodes]

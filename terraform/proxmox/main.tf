@@ -137,11 +137,12 @@ resource "proxmox_virtual_environment_firewall_options" "node" {
   input_policy  = "DROP"
   output_policy = "ACCEPT"
   dhcp          = false
-  ipfilter      = true
-  macfilter     = true
-  ndp           = true
-  radv          = false
-  log_level_in  = "warning"
+  # No IP filter: with Calico's routed (unencapsulated) mode, pods' addresses leave the VM too.
+  ipfilter     = false
+  macfilter    = true
+  ndp          = true
+  radv         = false
+  log_level_in = "warning"
 }
 
 resource "proxmox_virtual_environment_firewall_rules" "node" {
@@ -157,6 +158,14 @@ resource "proxmox_virtual_environment_firewall_rules" "node" {
     action  = "ACCEPT"
     source  = var.network_cidr
     comment = "node network"
+  }
+
+  # Pod-to-pod traffic that Calico routes without encapsulation keeps the pods' addresses.
+  rule {
+    type    = "in"
+    action  = "ACCEPT"
+    source  = var.pod_cidr
+    comment = "pod network (Calico routed mode)"
   }
 
   rule {

@@ -258,3 +258,14 @@ variable "firewall_enabled" {
   type        = bool
   default     = true
 }
+
+variable "pod_cidr" {
+  description = "Pod CIDR of the cluster (ansible k3s_server_cluster_cidr), accepted by the VM firewall for pod traffic Calico routes without encapsulation."
+  type        = string
+  default     = "10.42.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.pod_cidr, 0))
+    error_message = "pod_cidr must be a valid IPv4 CIDR."
+  }
+}

@@ -37,6 +37,7 @@ module "k3s_nodes" {
   cpu_type           = var.cpu_type
   qemu_agent_enabled = var.qemu_agent_enabled
   firewall_enabled   = var.firewall_enabled
+  pod_cidr           = var.pod_cidr
 }
 
 output "servers" {

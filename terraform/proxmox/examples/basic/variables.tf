@@ -165,6 +165,12 @@ variable "firewall_enabled" {
   default     = true
 }
 
+variable "pod_cidr" {
+  description = "Pod CIDR of the cluster (ansible k3s_server_cluster_cidr), accepted by the VM firewall for pod traffic Calico routes without encapsulation."
+  type        = string
+  default     = "10.42.0.0/16"
+}
+
 # ---------------------------------------------------------------------------------------------------
 # Provider connection (root module only; the credentials come from the environment, never tfvars)
 # ---------------------------------------------------------------------------------------------------
