@@ -56,7 +56,20 @@ pub fn parse(text: &str, path: &Path) -> Result<Config> {
 /// Validates a parsed document against the generated schema.
 fn schema_problems(value: &Value) -> Vec<Problem> {
     let schema = config::schema();
-    let validator = match jsonschema::options().should_validate_formats(true).build(&schema) {
+    let mut problems = problems_at(&schema, &schema, value, &[]);
+    problems.dedup();
+    problems
+}
+
+/// Validates `instance` (found at `prefix` in the document) against `node`, a part of the root
+/// schema. A failed `oneOf` of a tagged enum (`kind:`, `mode:`) is validated again against the
+/// branch its tag selects, so the error names the field inside it rather than the whole object.
+fn problems_at(root: &Value, node: &Value, instance: &Value, prefix: &[String]) -> Vec<Problem> {
+    let mut sub = node.clone();
+    if let (Some(obj), Some(defs)) = (sub.as_object_mut(), root.get("$defs")) {
+        obj.insert("$defs".into(), defs.clone());
+    }
+    let validator = match jsonschema::options().should_validate_formats(true).build(&sub) {
         Ok(v) => v,
         Err(e) => {
             return vec![Problem {
@@ -66,36 +79,155 @@ fn schema_problems(value: &Value) -> Vec<Problem> {
             }];
         }
     };
-    let mut problems: Vec<Problem> = validator
-        .iter_errors(value)
-        .map(|error| {
-            let mut segments: Vec<String> = error.instance_path().iter().map(|s| s.to_string()).collect();
-            let (message, fix) = match error.kind() {
-                jsonschema::error::ValidationErrorKind::Required { property } => {
-                    let name = property.as_str().unwrap_or_default().to_owned();
-                    segments.push(name);
-                    let what = describe(&schema, &segments);
-                    ("is required but missing".to_owned(), format!("add it: {what}"))
-                }
-                jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
-                    let allowed = allowed_fields(&schema, &segments);
-                    segments.push(unexpected.join(","));
-                    (
-                        "unknown field".to_owned(),
-                        format!("remove it or fix its spelling; allowed here: {allowed}"),
-                    )
-                }
-                _ => (error.to_string(), describe(&schema, &segments)),
-            };
-            Problem {
-                path: dotted(&segments),
-                message,
-                fix,
+    let mut problems = Vec::new();
+    for error in validator.iter_errors(instance) {
+        let mut segments: Vec<String> = prefix.to_vec();
+        segments.extend(error.instance_path().iter().map(|s| s.to_string()));
+        match error.kind() {
+            jsonschema::error::ValidationErrorKind::Required { property } => {
+                segments.push(property.as_str().unwrap_or_default().to_owned());
+                let what = describe(root, &segments);
+                problems.push(Problem {
+                    path: dotted(&segments),
+                    message: "is required but missing".into(),
+                    fix: format!("add it: {what}"),
+                });
             }
-        })
-        .collect();
-    problems.dedup();
+            jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let allowed = allowed_fields(root, &segments);
+                segments.push(unexpected.join(","));
+                problems.push(Problem {
+                    path: dotted(&segments),
+                    message: "unknown field".into(),
+                    fix: format!("remove it or fix its spelling; allowed here: {allowed}"),
+                });
+            }
+            jsonschema::error::ValidationErrorKind::OneOfNotValid { .. } => {
+                let here = &segments[prefix.len()..];
+                let found = error_instance(instance, here);
+                match tagged_branch(root, &segments, found) {
+                    Branch::Found(branch) => problems.extend(problems_at(root, branch, found, &segments)),
+                    Branch::UnknownTag { tag, allowed } => {
+                        segments.push(tag.clone());
+                        problems.push(Problem {
+                            path: dotted(&segments),
+                            message: format!(
+                                "{} is not a known {tag}",
+                                found.get(&tag).unwrap_or(&Value::Null)
+                            ),
+                            fix: format!("use one of: {}", allowed.join(", ")),
+                        });
+                    }
+                    Branch::Untagged => problems.push(Problem {
+                        message: format!("{found} has none of the accepted shapes"),
+                        fix: format!(
+                            "{} Accepted: {}",
+                            describe(root, &segments),
+                            shapes(root, &segments)
+                        ),
+                        path: dotted(&segments),
+                    }),
+                }
+            }
+            _ => problems.push(Problem {
+                path: dotted(&segments),
+                message: error.to_string(),
+                fix: describe(root, &segments),
+            }),
+        }
+    }
     problems
+}
+
+fn error_instance<'a>(instance: &'a Value, segments: &[String]) -> &'a Value {
+    let mut v = instance;
+    for seg in segments {
+        v = match v {
+            Value::Object(m) => m.get(seg).unwrap_or(&Value::Null),
+            Value::Array(a) => seg
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| a.get(i))
+                .unwrap_or(&Value::Null),
+            _ => &Value::Null,
+        };
+    }
+    v
+}
+
+/// The shapes a `oneOf` accepts, e.g. `{env: ...} | {file: ...}`.
+fn shapes(root: &Value, segments: &[String]) -> String {
+    let mut out = Vec::new();
+    for node in nodes_at(root, segments) {
+        let node = resolve(root, node);
+        for b in node.get("oneOf").and_then(Value::as_array).into_iter().flatten() {
+            let b = resolve(root, b);
+            let keys: Vec<&str> = b
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            if keys.is_empty() {
+                out.push(
+                    b.get("type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("value")
+                        .to_owned(),
+                );
+            } else {
+                out.push(format!(
+                    "{{{}}}",
+                    keys.iter()
+                        .map(|k| format!("{k}: ..."))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+    }
+    out.join(" | ")
+}
+
+enum Branch<'a> {
+    Found(&'a Value),
+    UnknownTag { tag: String, allowed: Vec<String> },
+    Untagged,
+}
+
+/// The `oneOf` branch of the schema at `segments` whose tag property (a `const`) matches the
+/// instance's.
+fn tagged_branch<'a>(root: &'a Value, segments: &[String], instance: &Value) -> Branch<'a> {
+    for node in nodes_at(root, segments) {
+        let node = resolve(root, node);
+        let Some(branches) = node.get("oneOf").and_then(Value::as_array) else {
+            continue;
+        };
+        for tag in ["kind", "mode"] {
+            let consts: Vec<(&Value, &str)> = branches
+                .iter()
+                .filter_map(|b| {
+                    let b = resolve(root, b);
+                    b.pointer(&format!("/properties/{tag}/const"))
+                        .and_then(Value::as_str)
+                        .map(|c| (b, c))
+                })
+                .collect();
+            if consts.len() != branches.len() {
+                continue;
+            }
+            let wanted = instance.get(tag).and_then(Value::as_str);
+            return match consts.iter().find(|(_, c)| Some(*c) == wanted) {
+                Some((b, _)) => Branch::Found(b),
+                None => Branch::UnknownTag {
+                    tag: tag.into(),
+                    allowed: consts.iter().map(|(_, c)| (*c).to_owned()).collect(),
+                },
+            };
+        }
+    }
+    Branch::Untagged
 }
 
 fn dotted(segments: &[String]) -> String {
@@ -137,10 +269,8 @@ fn nodes_at<'a>(schema: &'a Value, segments: &[String]) -> Vec<&'a Value> {
             for c in candidates {
                 if let Some(p) = c.get("properties").and_then(|p| p.get(seg)) {
                     next.push(p);
-                } else if seg.parse::<usize>().is_ok() {
-                    if let Some(items) = c.get("items") {
-                        next.push(items);
-                    }
+                } else if let (Ok(_), Some(items)) = (seg.parse::<usize>(), c.get("items")) {
+                    next.push(items);
                 }
             }
         }
@@ -191,7 +321,7 @@ pub fn semantic_problems(c: &Config) -> Vec<Problem> {
     };
 
     let servers = c.nodes.servers.count;
-    if servers < 3 || servers % 2 == 0 {
+    if servers < 3 || servers.is_multiple_of(2) {
         add(
             "nodes.servers.count",
             format!("{servers} servers cannot keep an etcd quorum through the loss of one"),
@@ -365,14 +495,12 @@ pub fn semantic_problems(c: &Config) -> Vec<Problem> {
                 "give the ACME account's contact address, e.g. ops@example.com".into(),
             );
         }
-        if let Some(s) = server {
-            if !s.starts_with("https://") {
-                add(
-                    "tls.server",
-                    format!("{s:?} is not an https URL"),
-                    "use the ACME directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory".into(),
-                );
-            }
+        if let Some(s) = server.as_ref().filter(|s| !s.starts_with("https://")) {
+            add(
+                "tls.server",
+                format!("{s:?} is not an https URL"),
+                "use the ACME directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory".into(),
+            );
         }
     }
     if let Some(smtp) = &c.notifications.smtp {

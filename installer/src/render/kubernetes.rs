@@ -519,9 +519,11 @@ pub fn app_values(c: &Config) -> Value {
     }
     let smtp_port = c.notifications.smtp.as_ref().map(|s| s.port);
     json!({
+        "commonLabels": {"uyoop.io/site": c.site},
         "image": {"registry": registry_host, "repository": format!("{project}uyoop-cal"), "tag": version},
         "imagePullSecrets": if c.registry.password.is_some() { json!([{"name": "registry-pull"}]) } else { json!([]) },
-        "config": {"publicUrl": format!("https://{}", c.domain), "extraEnv": extra_env},
+        // 10 replicas at most x 8 = 80 connections, well under Patroni's max_connections.
+        "config": {"publicUrl": format!("https://{}", c.domain), "databaseMaxConnections": 8, "extraEnv": extra_env},
         "secrets": {"existingSecret": "uyoop-secrets", "extraEnv": secret_env},
         "vault": {
             "enabled": true,
