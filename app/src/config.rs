@@ -183,6 +183,20 @@ impl ServerSettings {
     }
 }
 
+/// The top-level sections of [`Settings`].
+pub const SECTIONS: &[&str] = &["server", "metrics", "database", "redis", "log"];
+
+/// `UYOOP_X__Y` variables whose section `X` is unknown (probably misspelled), for a warning at start.
+pub fn unknown_env_sections() -> Vec<String> {
+    std::env::vars()
+        .filter_map(|(k, _)| {
+            let rest = k.strip_prefix("UYOOP_")?;
+            let (section, _) = rest.split_once("__")?;
+            (!SECTIONS.contains(&section.to_ascii_lowercase().as_str())).then_some(k)
+        })
+        .collect()
+}
+
 /// A configuration that cannot be used, with the key at fault.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -198,7 +212,16 @@ impl ConfigError {
 impl Settings {
     /// Loads defaults, then `file` (when given), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        Self::load_from(file, Env::prefixed("UYOOP_").split("__"))
+        // Only `UYOOP_<SECTION>__<KEY>` variables of known sections are configuration: others
+        // (`UYOOP_CONFIG`, test harness variables) are not, and must not fail the start.
+        let env = Env::prefixed("UYOOP_")
+            .filter(|key| {
+                SECTIONS
+                    .iter()
+                    .any(|s| key.as_str().to_ascii_lowercase().starts_with(&format!("{s}__")))
+            })
+            .split("__");
+        Self::load_from(file, env)
     }
 
     fn load_from(file: Option<&Path>, env: Env) -> Result<Self, ConfigError> {
@@ -242,12 +265,12 @@ impl Settings {
                     .to_owned(),
             ));
         }
-        if let Some(r) = &self.redis.url {
-            if !(r.expose().starts_with("redis://") || r.expose().starts_with("rediss://")) {
-                return Err(ConfigError(
-                    "redis.url: must start with redis:// or rediss:// (env UYOOP_REDIS__URL)".to_owned(),
-                ));
-            }
+        if let Some(r) = &self.redis.url
+            && !(r.expose().starts_with("redis://") || r.expose().starts_with("rediss://"))
+        {
+            return Err(ConfigError(
+                "redis.url: must start with redis:// or rediss:// (env UYOOP_REDIS__URL)".to_owned(),
+            ));
         }
         if self.database.max_connections == 0 {
             return Err(ConfigError(
@@ -351,6 +374,22 @@ mod tests {
             assert_eq!(s.server.bind.to_string(), "127.0.0.1:9000");
             assert_eq!(s.server.body_limit_bytes, 8192);
             assert_eq!(s.database.url.expose(), "postgres://u:pw@h/db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unrelated_uyoop_variables_are_not_configuration() {
+        Jail::expect_with(|jail| {
+            jail.set_env("UYOOP_CONFIG", "/etc/uyoop.toml");
+            jail.set_env("UYOOP_TEST_PG_URL", "postgres://x");
+            jail.set_env("UYOOP_DATABSE__URL", "typo");
+            let s = load(jail, None).unwrap();
+            assert_eq!(s.database.url.expose(), "sqlite://data/uyoop.db");
+            assert_eq!(unknown_env_sections(), vec!["UYOOP_DATABSE__URL".to_owned()]);
+            // A typo inside a known section is an error naming the key.
+            jail.set_env("UYOOP_DATABASE__URLL", "x");
+            assert!(load(jail, None).unwrap_err().to_string().contains("urll"));
             Ok(())
         });
     }

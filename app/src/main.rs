@@ -57,6 +57,9 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     telemetry::init(&settings.log);
+    for key in uyoop_cal::config::unknown_env_sections() {
+        tracing::warn!(%key, "ignoring an environment variable of an unknown configuration section");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

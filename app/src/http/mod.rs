@@ -53,7 +53,7 @@ impl std::fmt::Debug for AppState {
         title = "uYoop-Cal API",
         description = "DevOps + Agile control center: calendar of meetings, deployment windows and git actions. \
                        Errors are RFC 9457 problem+json.",
-        license(name = "AGPL-3.0-only")
+        license(name = "Apache-2.0")
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     tags(
