@@ -47,7 +47,13 @@ const injected = [...readable.matchAll(/^\s*injectStyles\(css_248z(?:\$\d+)?\);$
 if (injected !== cssLiterals.length) {
   throw new Error(`fullcalendar: ${cssLiterals.length} CSS blocks but ${injected} injectStyles calls`);
 }
-const css = cssLiterals.map((m) => JSON.parse(m[1])).join("\n");
+let css = cssLiterals.map((m) => JSON.parse(m[1])).join("\n");
+// The icon font is inlined as a data: URL, which `font-src` (default-src 'self') refuses: serve it as a
+// file next to the stylesheet instead.
+const fonts = [...css.matchAll(/url\("data:application\/x-font-ttf;charset=utf-8;base64,([A-Za-z0-9+/=]+)"\)/g)];
+if (fonts.length !== 1) throw new Error(`fullcalendar: expected one inlined icon font, found ${fonts.length}`);
+write("fullcalendar/fcicons.ttf", Buffer.from(fonts[0][1], "base64"));
+css = css.replace(fonts[0][0], 'url("fcicons.ttf")');
 write("fullcalendar/fullcalendar.css", `/*! FullCalendar v6 styles, extracted from the global bundle by vendor.mjs (MIT) */\n${css}\n`);
 
 // (2) JS: make the minified registerStylesRoot return at once, so no <style> element is ever created.

@@ -69,7 +69,7 @@ function languageSwitch() {
     type: "button",
     class: "btn btn--ghost lang-switch",
     lang: other,
-    "aria-label": t("lang.switch_to", {}, other),
+    "aria-label": `${other.toUpperCase()} — ${t("lang.switch_to", {}, other)}`,
     onclick: () => setLang(other),
     text: other.toUpperCase(),
   });
@@ -90,7 +90,7 @@ function renderHeader() {
     { class: "app-header" },
     h(
       "a",
-      { class: "brand", href: "/calendar", "aria-label": t("brand.home") },
+      { class: "brand", href: "/calendar" },
       h("img", { class: "brand__logo", src: "/assets/img/logo.svg", width: "50", height: "50", alt: t("brand.logo_alt") }),
       h("span", { class: "brand__name", text: "uYoop-Cal" }),
       h("span", { class: "brand__sep", "aria-hidden": "true", text: "|" }),

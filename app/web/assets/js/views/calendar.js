@@ -130,7 +130,9 @@ export async function mount(main, ctx) {
     },
     eventDidMount(info) {
       const raw = info.event.extendedProps.raw;
-      info.el.setAttribute("aria-label", `${t(`kind.${raw.type}`)} : ${raw.title}`);
+      // The type is announced with the title (colour alone carries no meaning for everyone).
+      const titleEl = info.el.querySelector(".fc-event-title, .fc-list-event-title a") || info.el;
+      titleEl.prepend(h("span", { class: "visually-hidden", text: `${t(`kind.${raw.type}`)} : ` }));
       info.el.title = `${t(`kind.${raw.type}`)} — ${raw.title}`;
     },
     select(info) {
@@ -138,6 +140,18 @@ export async function mount(main, ctx) {
       const start = new Date(info.start);
       if (info.allDay) start.setHours(9, 0, 0, 0);
       ctx.openWizard({ start });
+    },
+    dayCellDidMount(info) {
+      // The cell's aria-labelledby names it by its day number only, while it also holds events:
+      // axe reports the mismatch. The column header and the number link already give the date.
+      info.el.removeAttribute("aria-labelledby");
+    },
+    datesSet() {
+      // FullCalendar's chevron glyphs are role="img" without a name; the buttons carry the label.
+      for (const el of host.querySelectorAll(".fc-icon")) {
+        el.removeAttribute("role");
+        el.setAttribute("aria-hidden", "true");
+      }
     },
     eventDrop: persist,
     eventResize: persist,

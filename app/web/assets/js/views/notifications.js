@@ -22,8 +22,11 @@ export function createNotificationsWidget({ navigate }) {
   el.append(button, panel);
 
   function renderButton() {
-    button.replaceChildren(icon("bell", 22), unread ? h("span", { class: "count-badge notif__badge", "aria-hidden": "true", text: unread > 99 ? "99+" : String(unread) }) : null);
-    button.setAttribute("aria-label", unread ? t("notifications.button_unread", { count: unread }) : t("notifications.button"));
+    button.replaceChildren(
+      icon("bell", 22),
+      h("span", { class: "visually-hidden", text: unread ? t("notifications.button_unread", { count: unread }) : t("notifications.button") }),
+      unread ? h("span", { class: "count-badge notif__badge", "aria-hidden": "true", text: unread > 99 ? "99+" : String(unread) }) : null,
+    );
     button.setAttribute("aria-expanded", String(open));
   }
 
