@@ -51,6 +51,7 @@ APP_METRICS = {
     "webhook_deliveries_total",
     "dora_lead_time_seconds",
     "dora_time_to_restore_seconds",
+    "uyoop_build_info",
 }
 APP_METRIC_PREFIXES = (
     "http_request",
@@ -62,6 +63,7 @@ APP_METRIC_PREFIXES = (
     "auth_logins",
     "webhook_deliveries",
     "dora_",
+    "uyoop_",
 )
 # Alertmanager: (labels, receiver every such alert must reach).
 ROUTES = [
