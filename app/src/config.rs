@@ -66,6 +66,155 @@ pub struct Settings {
     pub redis: RedisSettings,
     /// Logging.
     pub log: LogSettings,
+    /// Accounts, tokens and 2FA.
+    pub auth: AuthSettings,
+    /// Where signing keys and encryption keys live.
+    pub secrets: SecretsSettings,
+    /// Vault / OpenBao, when `secrets.backend = "vault"`.
+    pub vault: VaultSettings,
+    /// Rate limits.
+    pub ratelimit: RateLimitSettings,
+}
+
+/// Who may create an account through `/api/auth/register` (the very first user always may, and
+/// becomes ADMIN).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Registration {
+    /// Anyone.
+    Open,
+    /// Only with an invitation created by an ADMIN.
+    #[default]
+    InviteOnly,
+    /// Nobody: ADMINs create accounts.
+    Closed,
+}
+
+/// Accounts, tokens and 2FA.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Self-registration policy.
+    pub registration: Registration,
+    /// Require TOTP for every role (ADMIN always needs it).
+    pub require_2fa_for_all: bool,
+    /// Lifetime of an access token (at most 1800 s).
+    pub access_token_ttl_secs: u64,
+    /// Absolute lifetime of a refresh token family (the spec's 7 days).
+    pub refresh_token_ttl_secs: u64,
+    /// A session unused for this long ends.
+    pub refresh_idle_timeout_secs: u64,
+    /// `iss` and `aud` of the tokens.
+    pub issuer: String,
+    /// Consecutive failed logins that lock an account until an ADMIN resets it.
+    pub lockout_threshold: u32,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            registration: Registration::InviteOnly,
+            require_2fa_for_all: false,
+            access_token_ttl_secs: 1800,
+            refresh_token_ttl_secs: 7 * 24 * 3600,
+            refresh_idle_timeout_secs: 3 * 24 * 3600,
+            issuer: "uyoop-cal".to_owned(),
+            lockout_threshold: 100,
+        }
+    }
+}
+
+/// Which secrets backend to use.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretsBackend {
+    /// A local keyring file (the embedded default).
+    #[default]
+    Local,
+    /// Vault / OpenBao: KV v2 for keys, Transit for encryption.
+    Vault,
+}
+
+/// Secrets settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecretsSettings {
+    /// Backend.
+    pub backend: SecretsBackend,
+    /// Keyring file of the local backend (created 0600).
+    pub keyring_path: PathBuf,
+}
+
+impl Default for SecretsSettings {
+    fn default() -> Self {
+        Self {
+            backend: SecretsBackend::Local,
+            keyring_path: default_data_dir().join("keyring.json"),
+        }
+    }
+}
+
+/// Vault / OpenBao settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct VaultSettings {
+    /// Address, e.g. `https://vault.vault.svc:8200`.
+    pub addr: String,
+    /// A token (for development and tests); in Kubernetes use `role` instead.
+    pub token: Option<Secret>,
+    /// Kubernetes auth role; the pod's projected token at `jwt_path` logs in with it.
+    pub role: Option<String>,
+    /// Mount path of the Kubernetes auth method.
+    pub auth_path: String,
+    /// File holding the service-account token used with `role`.
+    pub jwt_path: PathBuf,
+    /// CA bundle that signed Vault's certificate.
+    pub cacert: Option<PathBuf>,
+    /// Client certificate for mTLS.
+    pub client_cert: Option<PathBuf>,
+    /// Client key for mTLS.
+    pub client_key: Option<PathBuf>,
+    /// KV v2 mount.
+    pub kv_mount: String,
+    /// Path under the KV mount where the app keeps its secrets.
+    pub kv_path: String,
+    /// Transit mount.
+    pub transit_mount: String,
+    /// Transit key that encrypts TOTP seeds.
+    pub transit_key: String,
+}
+
+impl Default for VaultSettings {
+    fn default() -> Self {
+        Self {
+            addr: "https://127.0.0.1:8200".to_owned(),
+            token: None,
+            role: None,
+            auth_path: "kubernetes".to_owned(),
+            jwt_path: PathBuf::from("/var/run/secrets/vault/token"),
+            cacert: None,
+            client_cert: None,
+            client_key: None,
+            kv_mount: "secret".to_owned(),
+            kv_path: "uyoop-cal".to_owned(),
+            transit_mount: "transit".to_owned(),
+            transit_key: "uyoop-cal-totp".to_owned(),
+        }
+    }
+}
+
+/// Rate limit settings. The limits themselves are the spec's table (`ratelimit::policies`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Turn every limit off (never in production; for load tests).
+    pub enabled: bool,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
 }
 
 /// Public HTTP listener settings.
@@ -82,6 +231,8 @@ pub struct ServerSettings {
     pub request_timeout_secs: u64,
     /// How long in-flight requests may take to finish after SIGTERM.
     pub shutdown_grace_secs: u64,
+    /// Proxies (CIDRs) whose `X-Forwarded-For` is believed; from anyone else it is ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// Metrics listener settings.
@@ -144,6 +295,7 @@ impl Default for ServerSettings {
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
             shutdown_grace_secs: 25,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -184,7 +336,17 @@ impl ServerSettings {
 }
 
 /// The top-level sections of [`Settings`].
-pub const SECTIONS: &[&str] = &["server", "metrics", "database", "redis", "log"];
+pub const SECTIONS: &[&str] = &[
+    "server",
+    "metrics",
+    "database",
+    "redis",
+    "log",
+    "auth",
+    "secrets",
+    "vault",
+    "ratelimit",
+];
 
 /// `UYOOP_X__Y` variables whose section `X` is unknown (probably misspelled), for a warning at start.
 pub fn unknown_env_sections() -> Vec<String> {
@@ -241,6 +403,7 @@ impl Settings {
         if let Some(url) = &self.redis.url {
             shown.redis.url = Some(Secret(redact_url(url.expose())));
         }
+        let token_set = self.vault.token.is_some();
         // Secret serializes as "***"; URLs are shown redacted instead, which is more useful.
         let mut value = match serde_json::to_value(&shown) {
             Ok(v) => v,
@@ -250,6 +413,12 @@ impl Settings {
         match &shown.redis.url {
             Some(url) => value["redis"]["url"] = serde_json::Value::String(url.0.clone()),
             None => value["redis"]["url"] = serde_json::Value::String(String::new()),
+        }
+        value["vault"]["token"] = serde_json::Value::String(if token_set { "***" } else { "" }.to_owned());
+        for section in ["vault"] {
+            if let Some(map) = value[section].as_object_mut() {
+                map.retain(|_, v| !v.is_null());
+            }
         }
         toml::to_string(&value).unwrap_or_else(|e| format!("# cannot render configuration: {e}"))
     }
@@ -285,6 +454,28 @@ impl Settings {
         if self.server.request_timeout_secs == 0 {
             return Err(ConfigError(
                 "server.request_timeout_secs: must be at least 1".to_owned(),
+            ));
+        }
+        if self.auth.access_token_ttl_secs == 0 || self.auth.access_token_ttl_secs > 1800 {
+            return Err(ConfigError(
+                "auth.access_token_ttl_secs: must be between 1 and 1800 (30 minutes)".to_owned(),
+            ));
+        }
+        for cidr in &self.server.trusted_proxies {
+            if cidr.parse::<ipnet::IpNet>().is_err() && cidr.parse::<std::net::IpAddr>().is_err() {
+                return Err(ConfigError(format!(
+                    "server.trusted_proxies: `{cidr}` is not an IP address or CIDR (e.g. 10.42.0.0/16)"
+                )));
+            }
+        }
+        if self.secrets.backend == SecretsBackend::Vault
+            && self.vault.token.is_none()
+            && self.vault.role.is_none()
+        {
+            return Err(ConfigError(
+                "vault.token or vault.role: secrets.backend is vault, so set a token (development) or a \
+                 Kubernetes auth role"
+                    .to_owned(),
             ));
         }
         if url::Url::parse(&self.server.public_url).is_err() {

@@ -7,6 +7,8 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod model;
+pub mod ratelimit;
+pub mod secrets;
 pub mod server;
 pub mod store;
 pub mod telemetry;
