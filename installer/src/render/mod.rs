@@ -11,6 +11,7 @@ pub mod patroni;
 pub mod pki;
 pub mod terraform;
 pub mod vault;
+pub mod yaml;
 
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
@@ -165,10 +166,11 @@ fn ser_err(what: &str, e: &dyn std::fmt::Display) -> Error {
     }
 }
 
-/// YAML text of a value, keys sorted (through `serde_json::Value`, whose maps are sorted).
+/// YAML text of a value, keys sorted (through `serde_json::Value`, whose maps are sorted),
+/// safe for YAML 1.1 readers (see [`yaml`]).
 pub fn to_yaml<T: Serialize>(what: &str, value: &T) -> Result<String> {
     let value = serde_json::to_value(value).map_err(|e| ser_err(what, &e))?;
-    serde_norway::to_string(&value).map_err(|e| ser_err(what, &e))
+    Ok(yaml::emit(&value))
 }
 
 /// Several YAML documents in one stream.

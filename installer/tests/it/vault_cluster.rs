@@ -269,16 +269,20 @@ async fn rendered_hcl_runs_a_three_node_raft_cluster_with_mtls() {
     .await
     .unwrap();
     assert!(s == 204 || s == 200, "mount kv: {s} {b}");
-    let (s, b) = send(
-        &operator,
-        put.clone(),
-        &url(0, "secret/data/uyoop"),
-        Some(&root),
-        &json!({"data": {"database-url": "postgres://uyoop@uyoop-pg/uyoop"}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(s, 200, "write secret: {b}");
+    // A new KV v2 mount upgrades itself in the background: writes succeed once it is done.
+    let secret = json!({"data": {"database-url": "postgres://uyoop@uyoop-pg/uyoop"}});
+    wait_for("the KV v2 mount to accept writes", &dir, || async {
+        send(
+            &operator,
+            reqwest::Method::POST,
+            &url(0, "secret/data/uyoop"),
+            Some(&root),
+            &secret,
+        )
+        .await
+        .filter(|(s, _)| *s == 200)
+    })
+    .await;
     let policy = r#"path "secret/data/uyoop" { capabilities = ["read"] }"#;
     let (s, b) = send(
         &operator,
