@@ -262,6 +262,10 @@ pub struct Ssh {
     pub public_key: String,
     /// Range allowed to reach SSH and the Kubernetes API, e.g. `10.0.0.0/24`.
     pub admin_cidr: String,
+    /// Private key the installer logs in with (the pair of `public_key`); the SSH agent's keys
+    /// when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key_file: Option<String>,
 }
 
 fn default_ssh_user() -> String {

@@ -17,16 +17,21 @@ pub const K3S_VERSION: &str = "v1.32.5+k3s1";
 
 /// Creates the K3s join token `pki/k3s-token` (0600) once; later renders keep it, even with
 /// `--rotate`, because changing it on a running cluster locks the nodes out.
-pub fn ensure_token(site: &mut Site) -> Result<()> {
+pub fn ensure_token(site: &mut Site) -> Result<String> {
     let rel = "pki/k3s-token";
-    if site.root().join(rel).exists() {
-        site.keep(rel);
-        return Ok(());
+    let path = site.root().join(rel);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_owned();
+        if existing.len() >= 32 {
+            site.keep(rel);
+            return Ok(existing);
+        }
     }
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| crate::error::Error::Random(e.to_string()))?;
     let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    site.write_secret(rel, format!("{token}\n"))
+    site.write_secret(rel, format!("{token}\n"))?;
+    Ok(token)
 }
 
 /// One machine of the inventory.
@@ -85,7 +90,8 @@ pub fn machines(c: &Config) -> Vec<Machine> {
     out
 }
 
-/// The inventory: groups `k3s_servers` and `k3s_agents` under `k3s_cluster`.
+/// The inventory: group `k3s_cluster` with children `k3s_servers` (the first one initializes
+/// etcd) and `k3s_agents`, each host with its `ansible_host`.
 pub fn inventory(c: &Config) -> Value {
     let mut servers = Map::new();
     let mut agents = Map::new();
@@ -97,29 +103,31 @@ pub fn inventory(c: &Config) -> Value {
         };
     }
     json!({
-        "all": {
-            "vars": {"ansible_user": c.ssh.user, "ansible_become": true},
+        "k3s_cluster": {
             "children": {
-                "k3s_cluster": {
-                    "children": {
-                        "k3s_servers": {"hosts": servers},
-                        "k3s_agents": {"hosts": agents},
-                    }
-                }
+                "k3s_servers": {"hosts": servers},
+                "k3s_agents": {"hosts": agents},
             }
         }
     })
 }
 
-/// Variables of every host: the cluster-wide inputs without a prefix (`k3s_version`,
-/// `k3s_token`, `k3s_api_endpoint`, `airgap_enabled`, `k3s_registries`) and the roles' own.
-/// The join token is not written here: it is read from `pki/k3s-token` (0600) at run time.
+/// Address of the Kubernetes API: Azure's internal load balancer (host number 5, the module's
+/// `api_lb_ip_offset`), else the first server (as the modules' `api_endpoint` output).
+pub fn api_endpoint(c: &Config) -> String {
+    match c.provider {
+        Provider::Azure { .. } => nth_host(&c.network.nodes, 5),
+        _ => machines(c)
+            .into_iter()
+            .find(|m| m.role == Role::Server)
+            .map(|m| m.address)
+            .unwrap_or_default(),
+    }
+}
+
+/// `group_vars/all.yml`, with exactly the names of the contract in `ansible/README.md`. The join
+/// token is not here: `k3s_token` refers to `vault_k3s_token` of `ansible/secrets.yml`.
 pub fn group_vars(c: &Config) -> Value {
-    let first_server = machines(c)
-        .into_iter()
-        .find(|m| m.role == Role::Server)
-        .map(|m| m.address)
-        .unwrap_or_default();
     let registry_host = c.registry.url.split('/').next().unwrap_or_default().to_owned();
     let registries = if c.registry.mirror {
         let upstreams = ["docker.io", "quay.io", "ghcr.io", "registry.k8s.io", "cgr.dev"];
@@ -137,25 +145,35 @@ pub fn group_vars(c: &Config) -> Value {
     } else {
         json!({})
     };
-    let has_agents = c.nodes.agents.count > 0;
-    json!({
-        "uyoop_site": c.site,
-        "uyoop_domain": c.domain,
+    let mut v = json!({
+        "ansible_user": c.ssh.user,
         "k3s_version": K3S_VERSION,
-        "k3s_token": "{{ lookup('ansible.builtin.file', inventory_dir ~ '/../../pki/k3s-token') }}",
-        "k3s_api_endpoint": first_server,
+        "k3s_token": "{{ vault_k3s_token }}",
+        "k3s_api_endpoint": api_endpoint(c),
         "k3s_registries": registries,
         "airgap_enabled": c.airgap.is_some(),
         "airgap_bundle_dir": c.airgap.as_ref().map(|a| a.bundle.display().to_string()).unwrap_or_default(),
         "common_firewall_admin_cidrs": [c.ssh.admin_cidr],
-        "common_firewall_node_cidrs": [c.network.nodes, c.network.pods],
-        "k3s_server_tls_sans": [c.domain],
+        "common_firewall_node_cidrs": [c.network.nodes],
+        "common_firewall_ingress_cidrs": ["0.0.0.0/0"],
+        "common_ntp_servers": [],
+        // Air-gapped machines reach no package mirror.
+        "common_unattended_upgrades_enabled": c.airgap.is_none(),
+        "k3s_server_tls_sans": [format!("k8s.{}", c.domain)],
         "k3s_server_cluster_cidr": c.network.pods,
         "k3s_server_service_cidr": c.network.services,
-        "k3s_server_cluster_dns": nth_host(&c.network.services, 10),
-        "k3s_server_taint_control_plane": has_agents,
+        "k3s_server_taint_control_plane": c.nodes.agents.count > 0,
+        "k3s_server_kubeconfig_dest": "{{ inventory_dir }}/../../kubeconfig.yaml",
         "k3s_manifests_src_dir": "{{ inventory_dir }}/../../kubernetes/manifests",
-    })
+    });
+    // The role's default DNS address (10.43.0.10) only fits the default service range.
+    if c.network.services != "10.43.0.0/16" {
+        v["k3s_server_cluster_dns"] = json!(nth_host(&c.network.services, 10));
+    }
+    if let Some(key) = &c.ssh.private_key_file {
+        v["ansible_ssh_private_key_file"] = json!(key);
+    }
+    v
 }
 
 /// The project part of a registry URL: `harbor.example.com/uyoop` -> `uyoop/`, none -> ``.
@@ -172,7 +190,8 @@ pub fn render(c: &Config, site: &mut Site) -> Result<()> {
     assets::copy(site, &assets::ANSIBLE, "", "ansible", |rel| {
         !rel.starts_with("inventory/")
     })?;
-    ensure_token(site)?;
+    let token = ensure_token(site)?;
+    site.write_secret("ansible/secrets.yml", format!("{HEADER}# Secrets of the site: keep this file 0600, or encrypt it with ansible-vault.\nvault_k3s_token: \"{token}\"\n"))?;
     site.yaml("ansible/inventory/hosts.yml", HEADER, &inventory(c))?;
     site.yaml("ansible/inventory/group_vars/all.yml", HEADER, &group_vars(c))
 }

@@ -392,7 +392,8 @@ pub fn ensure(config: &Config, site: &mut Site, rotate: bool) -> Result<Outcome>
 }
 
 /// Paths, relative to the site, of files that hold key material or per-issue data (serials,
-/// dates): everything under `pki/` but the manifest.
+/// dates): everything under `pki/` but the manifest, and `ansible/secrets.yml`.
 pub fn is_key_material(relative: &Path) -> bool {
-    relative.starts_with("pki") && relative != Path::new("pki/manifest.json")
+    (relative.starts_with("pki") && relative != Path::new("pki/manifest.json"))
+        || relative == Path::new("ansible/secrets.yml")
 }

@@ -65,11 +65,13 @@ pub fn is_copied(rel: &str) -> bool {
     ["helm/", "policies/", "grafana/", "runbooks/", "terraform/module/"]
         .iter()
         .any(|p| rel.starts_with(p))
-        || (rel.starts_with("ansible/") && !rel.starts_with("ansible/inventory/"))
+        || (rel.starts_with("ansible/")
+            && !rel.starts_with("ansible/inventory/")
+            && rel != "ansible/secrets.yml")
         || (rel.starts_with("terraform/") && rel.ends_with(".tf"))
 }
 
 /// Files holding key material or per-issue data.
 pub fn is_key_material(rel: &str) -> bool {
-    render::pki::is_key_material(Path::new(rel)) || rel == "pki/k3s-token"
+    render::pki::is_key_material(Path::new(rel))
 }

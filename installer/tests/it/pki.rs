@@ -165,13 +165,16 @@ fn private_keys_are_0600_and_certificates_0644() {
     let dir = tempfile::tempdir().unwrap();
     render_into(&example(), dir.path(), false);
     let mut keys = 0;
-    for path in read_tree(dir.path()).keys().filter(|p| p.starts_with("pki/")) {
+    for path in read_tree(dir.path())
+        .keys()
+        .filter(|p| p.starts_with("pki/") || *p == "ansible/secrets.yml")
+    {
         let mode = std::fs::metadata(dir.path().join(path))
             .unwrap()
             .permissions()
             .mode()
             & 0o777;
-        if path.ends_with(".key") || path.ends_with("k3s-token") {
+        if path.ends_with(".key") || path.ends_with("k3s-token") || path.ends_with("secrets.yml") {
             assert_eq!(mode, 0o600, "{path}");
             keys += 1;
         } else {
