@@ -6,7 +6,7 @@
 use include_dir::{Dir, include_dir};
 
 use crate::config::{Config, Provider};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::render::Site;
 
 /// `terraform/` of the repository: one module per provider.
@@ -75,6 +75,9 @@ pub fn terraform_module(provider: &Provider) -> Option<&'static str> {
     }
 }
 
+/// The constraint whose parameters come from `registry.allowed`.
+pub const ALLOWED_IMAGES: &str = "allowed-images/constraint.yaml";
+
 /// Whether a policy file is deployed: sources, templates and constraints, not tests or samples.
 pub fn deployed_policy(rel: &str) -> bool {
     !rel.ends_with("_test.rego")
@@ -84,9 +87,33 @@ pub fn deployed_policy(rel: &str) -> bool {
             .any(|seg| matches!(seg, "samples" | "tests" | "test" | "examples"))
 }
 
-/// Copies the policies, dashboards and runbooks the cluster needs, and the app's chart.
-pub fn render(_config: &Config, site: &mut Site) -> Result<()> {
-    copy(site, &POLICIES, "", "policies", deployed_policy)?;
+/// Copies the policies, dashboards and runbooks the cluster needs, and the app's chart; the
+/// allowed-images constraint gets the site's registries.
+pub fn render(config: &Config, site: &mut Site) -> Result<()> {
+    copy(site, &POLICIES, "", "policies", |rel| {
+        deployed_policy(rel) && rel != ALLOWED_IMAGES
+    })?;
+    if let Some(file) = POLICIES.get_file(ALLOWED_IMAGES) {
+        let text = String::from_utf8_lossy(file.contents());
+        let mut constraint: serde_json::Value =
+            serde_norway::from_str(&text).map_err(|e| Error::Serialize {
+                what: format!("policies/{ALLOWED_IMAGES}"),
+                message: e.to_string(),
+            })?;
+        if let Some(spec) = constraint
+            .get_mut("spec")
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            let registries = crate::render::kubernetes::allowed_registries(config);
+            spec.entry("parameters").or_insert_with(|| serde_json::json!({}))["registries"] =
+                serde_json::json!(registries);
+        }
+        site.yaml(
+            &format!("policies/{ALLOWED_IMAGES}"),
+            crate::render::HEADER,
+            &constraint,
+        )?;
+    }
     copy(site, &GRAFANA, "", "grafana", |_| true)?;
     copy(site, &RUNBOOKS, "", "runbooks", |_| true)?;
     copy(site, &HELM, "uyoop-cal", "helm/uyoop-cal", |_| true)?;

@@ -127,6 +127,9 @@ pub const CHARTS: &[Chart] = &[
     },
 ];
 
+/// The Spilo image (PostgreSQL + Patroni) the operator runs, under `ghcr.io`.
+pub const SPILO_IMAGE: &str = "zalando/spilo-17:4.0-p2";
+
 /// An image reference as the site pulls it: through the mirror when `registry.mirror`
 /// (`<registry>/<upstream reference>`, as the K3s registry rewrite maps it), else upstream.
 pub fn image(c: &Config, upstream: &str) -> String {
@@ -135,6 +138,49 @@ pub fn image(c: &Config, upstream: &str) -> String {
     } else {
         upstream.to_owned()
     }
+}
+
+/// Upstream image prefixes of the third-party workloads in namespaces the allowed-images policy
+/// covers (Vault, PostgreSQL, Redis and the backup jobs), pulled from upstream when the site has
+/// no mirror.
+pub const UPSTREAM_IMAGE_PREFIXES: &[&str] = &[
+    "quay.io/openbao/",
+    "ghcr.io/zalando/",
+    "docker.io/bitnami/",
+    "docker.io/library/postgres:",
+    "docker.io/rclone/",
+    "velero/velero-plugin-for-aws:",
+];
+
+/// Image prefixes the allowed-images constraint accepts, each ending with `/` (or `:` for a
+/// single upstream image): the site's registries, plus the upstream prefixes of the
+/// third-party workloads when images are not mirrored.
+pub fn allowed_registries(c: &Config) -> Vec<String> {
+    let mut out: Vec<String> = c
+        .registry
+        .allowed_prefixes()
+        .into_iter()
+        .map(|p| format!("{}/", p.trim_end_matches('/')))
+        .collect();
+    if !c.registry.mirror {
+        out.extend(UPSTREAM_IMAGE_PREFIXES.iter().map(|p| (*p).to_owned()));
+    }
+    out
+}
+
+/// Registry host (and path) serving an upstream registry's images: the mirror's
+/// `<registry>/<upstream>` when the site mirrors, else the upstream itself.
+pub fn registry_for(c: &Config, upstream: &str) -> String {
+    if c.registry.mirror {
+        format!("{}/{upstream}", c.registry.url.trim_end_matches('/'))
+    } else {
+        upstream.to_owned()
+    }
+}
+
+/// Labels the required-labels policy asks of every workload in the covered namespaces.
+fn policy_labels() -> Value {
+    json!({"app.kubernetes.io/part-of": "uyoop", "owner": "platform"})
 }
 
 /// Name of the cert-manager issuer of the public certificate.
@@ -337,9 +383,12 @@ pub fn chart_values(c: &Config, name: &str) -> Result<Value> {
         }),
         "vault" => json!({
             "global": {"tlsDisable": false},
+            // Pods carry the labels the required-labels policy asks for.
             "injector": {"enabled": false},
             "ui": {"enabled": true},
             "server": {
+                "image": {"registry": registry_for(c, "quay.io"), "repository": "openbao/openbao"},
+                "extraLabels": policy_labels(),
                 "extraEnvironmentVars": {
                     "BAO_CACERT": format!("{}/ca.crt", vault::POD_TLS_DIR),
                     // The in-pod CLI and the exec probes authenticate with the node certificate.
@@ -375,10 +424,22 @@ pub fn chart_values(c: &Config, name: &str) -> Result<Value> {
             },
         }),
         "postgres-operator" => json!({
-            "configKubernetes": {"enable_pod_antiaffinity": true, "pod_management_policy": "parallel", "spilo_privileged": false},
-            "configGeneral": {"enable_crd_registration": true},
+            "image": {"registry": registry_for(c, "ghcr.io")},
+            "configKubernetes": {
+                "enable_pod_antiaffinity": true,
+                "pod_management_policy": "parallel",
+                "spilo_privileged": false,
+                // The cluster's labels flow to its pods and Services (required-labels policy).
+                "inherited_labels": ["app.kubernetes.io/name", "app.kubernetes.io/part-of", "owner"],
+            },
+            "configGeneral": {
+                "enable_crd_registration": true,
+                "docker_image": format!("{}/{SPILO_IMAGE}", registry_for(c, "ghcr.io")),
+            },
         }),
         "redis" => json!({
+            "global": {"imageRegistry": registry_for(c, "docker.io"), "security": {"allowInsecureImages": c.registry.mirror}},
+            "commonLabels": policy_labels(),
             "architecture": "replication",
             "auth": {"enabled": true, "existingSecret": "redis-auth", "existingSecretPasswordKey": "password"},
             "replica": {"replicaCount": 3, "persistence": {"size": "8Gi"}},
@@ -451,7 +512,11 @@ pub fn postgres_cluster(c: &Config) -> Value {
     json!({
         "apiVersion": "acid.zalan.do/v1",
         "kind": "postgresql",
-        "metadata": {"name": patroni::SCOPE, "namespace": ns::POSTGRES, "labels": {"uyoop.io/site": c.site}},
+        "metadata": {
+            "name": patroni::SCOPE,
+            "namespace": ns::POSTGRES,
+            "labels": {"uyoop.io/site": c.site, "app.kubernetes.io/name": patroni::SCOPE, "app.kubernetes.io/part-of": "uyoop", "owner": "platform"},
+        },
         "spec": {
             "teamId": "uyoop",
             "numberOfInstances": patroni::MEMBERS,
