@@ -107,6 +107,7 @@ pub struct Answers {
     domain: String,
     provider: ProviderKind,
     proxmox_endpoint: String,
+    azure_subscription_id: String,
     servers: u32,
     agents: u32,
     tls: TlsKind,
@@ -222,6 +223,7 @@ fn defaults(args: &InitArgs, site: &str, domain: &str) -> Result<Answers> {
         domain: domain.into(),
         provider,
         proxmox_endpoint: format!("https://pve.{}:8006/", parent_domain(domain)),
+        azure_subscription_id: "00000000-0000-0000-0000-000000000000".into(),
         servers,
         agents,
         tls: args.tls.unwrap_or(TlsKind::Acme),
@@ -282,15 +284,44 @@ fn from_flags(args: &InitArgs) -> Result<Answers> {
 fn prompt(args: &InitArgs) -> Result<Answers> {
     use dialoguer::{Input, Select};
     let p = |e: dialoguer::Error| Error::Prompt(e.to_string());
-    let text = |label: &str, default: Option<String>| -> Result<String> {
-        let mut input = Input::<String>::new().with_prompt(label);
+    // Each answer is checked as it is typed, with the same rules as `check`.
+    let checked = |label: &str,
+                   default: Option<String>,
+                   rule: &dyn Fn(&str) -> std::result::Result<(), String>|
+     -> Result<String> {
+        let mut input = Input::<String>::new()
+            .with_prompt(label)
+            .validate_with(|v: &String| rule(v.trim()));
         if let Some(d) = default.filter(|d| !d.is_empty()) {
             input = input.default(d);
         }
-        input.interact_text().map_err(p)
+        input.interact_text().map(|v| v.trim().to_owned()).map_err(p)
     };
-    let site = text("Site name (e.g. paris)", args.site.clone())?;
-    let domain = text("Application DNS name (e.g. cal.example.com)", args.domain.clone())?;
+    let any = |_: &str| Ok(());
+    let text = |label: &str, default: Option<String>| checked(label, default, &any);
+    let cidr = |v: &str| {
+        v.parse::<ipnet::IpNet>()
+            .map(|_| ())
+            .map_err(|_| "write address/prefix, e.g. 10.20.0.0/24".to_owned())
+    };
+    let site_rule = |v: &str| {
+        let ok = (2..=24).contains(&v.len())
+            && v.starts_with(|c: char| c.is_ascii_lowercase())
+            && v.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !v.ends_with('-');
+        if ok {
+            Ok(())
+        } else {
+            Err("2 to 24 lowercase letters, digits or dashes, starting with a letter".to_owned())
+        }
+    };
+    let site = checked("Site name (e.g. paris)", args.site.clone(), &site_rule)?;
+    let domain = checked(
+        "Application DNS name (e.g. cal.example.com)",
+        args.domain.clone(),
+        &check::valid_dns_name,
+    )?;
     let mut a = defaults(args, &site, &domain)?;
     let providers = [
         ProviderKind::Proxmox,
@@ -306,15 +337,22 @@ fn prompt(args: &InitArgs) -> Result<Answers> {
         .default(current)
         .interact()
         .map_err(p)?;
-    let count = |label: &str, default: u32| -> Result<u32> {
+    let count = |label: &str, default: u32, lo: u32, hi: u32, odd: bool| -> Result<u32> {
         Input::<u32>::new()
             .with_prompt(label)
             .default(default)
+            .validate_with(move |n: &u32| {
+                if *n < lo || *n > hi || (odd && n.is_multiple_of(2)) {
+                    Err(format!("between {lo} and {hi}{}", if odd { ", odd" } else { "" }))
+                } else {
+                    Ok(())
+                }
+            })
             .interact_text()
             .map_err(p)
     };
-    let servers = count("K3s servers (odd, at least 3)", a.servers)?;
-    let agents = count("K3s agents", a.agents)?;
+    let servers = count("K3s servers (odd, 3 to 9)", a.servers, 3, 9, true)?;
+    let agents = count("K3s agents (0 to 50)", a.agents, 0, 50, false)?;
     let args2 = InitArgs {
         provider: providers.get(chosen).copied(),
         servers: Some(servers),
@@ -326,8 +364,18 @@ fn prompt(args: &InitArgs) -> Result<Answers> {
     a.servers = servers;
     a.agents = agents;
     a.hosts = again.hosts;
-    a.nodes_cidr = text("Node network CIDR", Some(a.nodes_cidr))?;
-    a.admin_cidr = text("Admin CIDR (SSH and Kubernetes API)", Some(a.admin_cidr))?;
+    if a.provider == ProviderKind::Azure {
+        let guid = |v: &str| {
+            if v.len() == 36 && v.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+                Ok(())
+            } else {
+                Err("a subscription GUID".to_owned())
+            }
+        };
+        a.azure_subscription_id = checked("Azure subscription id", None, &guid)?;
+    }
+    a.nodes_cidr = checked("Node network CIDR", Some(a.nodes_cidr), &cidr)?;
+    a.admin_cidr = checked("Admin CIDR (SSH and Kubernetes API)", Some(a.admin_cidr), &cidr)?;
     a.ssh_public_key = ssh_key(&text(
         "SSH public key (key or path to .pub)",
         Some(a.ssh_public_key),
@@ -344,12 +392,19 @@ fn prompt(args: &InitArgs) -> Result<Answers> {
         TlsKind::Internal
     };
     if a.tls == TlsKind::Acme {
-        a.acme_email = text("ACME contact email", Some(a.acme_email))?;
+        let email = |v: &str| {
+            if check::valid_email(v) {
+                Ok(())
+            } else {
+                Err("an address such as ops@example.com".to_owned())
+            }
+        };
+        a.acme_email = checked("ACME contact email", Some(a.acme_email), &email)?;
     }
     a.registry = text("Image registry", Some(a.registry))?;
     a.backup_endpoint = text("S3 backup endpoint", Some(a.backup_endpoint))?;
     a.backup_bucket = text("S3 backup bucket", Some(a.backup_bucket))?;
-    a.replicas = count("Application replicas (3-10)", a.replicas)?;
+    a.replicas = count("Application replicas (3 to 10)", a.replicas, 3, 10, false)?;
     Ok(a)
 }
 
