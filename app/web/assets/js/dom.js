@@ -108,3 +108,9 @@ export function icon(name, size = 20) {
   svg.append(path);
   return svg;
 }
+
+/** replaceChildren that skips null/undefined/false (the native one would print "null"). */
+export function setChildren(el, ...children) {
+  el.replaceChildren();
+  return append(el, children);
+}

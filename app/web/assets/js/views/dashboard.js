@@ -2,7 +2,7 @@
 // to restore, as a 2x2 grid of Chart.js charts in the dark palette. A metric without data shows an
 // empty state, never an invented chart.
 import { api } from "../api.js";
-import { h, skeleton } from "../dom.js";
+import { h, skeleton, setChildren } from "../dom.js";
 import { toMonthInput } from "../format.js";
 import { getLocale, t } from "../i18n.js";
 import { normalizeMetrics } from "../metrics.js";
@@ -38,7 +38,7 @@ export async function mount(main, ctx) {
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     if (startInput.value && endInput.value && startInput.value > endInput.value) {
-      notice.replaceChildren(h("p", { class: "form-alert", role: "alert", text: t("dashboard.range_invalid") }));
+      setChildren(notice, h("p", { class: "form-alert", role: "alert", text: t("dashboard.range_invalid") }));
       return;
     }
     range.start = startInput.value || range.start;
@@ -69,15 +69,15 @@ export async function mount(main, ctx) {
 
   async function load() {
     destroyCharts();
-    notice.replaceChildren();
-    grid.replaceChildren(...Array.from({ length: 4 }, () => h("div", { class: "card chart-card" }, skeleton(4, t("common.loading")))));
+    setChildren(notice, );
+    setChildren(grid, ...Array.from({ length: 4 }, () => h("div", { class: "card chart-card" }, skeleton(4, t("common.loading")))));
     let data;
     try {
       data = normalizeMetrics(await api.get("/api/metrics", { start: range.start, end: range.end }));
     } catch (err) {
       if (!ctx.isCurrent()) return;
-      grid.replaceChildren();
-      notice.replaceChildren(h("p", { class: "form-alert", role: "alert", text: err.detail || t("dashboard.error") }));
+      setChildren(grid, );
+      setChildren(notice, h("p", { class: "form-alert", role: "alert", text: err.detail || t("dashboard.error") }));
       return;
     }
     if (!ctx.isCurrent()) return;
@@ -86,14 +86,14 @@ export async function mount(main, ctx) {
     const nf = new Intl.NumberFormat(getLocale(), { maximumFractionDigits: 1 });
     const pf = new Intl.NumberFormat(getLocale(), { style: "percent", maximumFractionDigits: 1 });
     if (data.empty) {
-      notice.replaceChildren(h("div", { class: "empty-state" }, h("p", { class: "empty-state__title", text: t("dashboard.empty_title") }), h("p", { class: "muted", text: t("dashboard.empty_text") })));
+      setChildren(notice, h("div", { class: "empty-state" }, h("p", { class: "empty-state__title", text: t("dashboard.empty_title") }), h("p", { class: "muted", text: t("dashboard.empty_text") })));
     }
     const df = data.deploymentFrequency;
     const lt = data.leadTime;
     const cfr = data.changeFailureRate;
     const mttr = data.timeToRestore;
     const baseOptions = { responsive: true, maintainAspectRatio: false, animation: { duration: 200 }, plugins: { legend: { position: "bottom" } } };
-    grid.replaceChildren(
+    setChildren(grid, 
       card(
         "deployment_frequency",
         t("dashboard.target_df"),

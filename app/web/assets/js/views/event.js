@@ -3,7 +3,7 @@
 // comment, full history) and the comment thread (markdown rendered and sanitized by the server,
 // @mentions, reactions).
 import { api } from "../api.js";
-import { h, icon, skeleton, trustedHtml } from "../dom.js";
+import { h, icon, skeleton, trustedHtml, setChildren } from "../dom.js";
 import { field, formAlert, textarea } from "../forms.js";
 import { formatDateTime, formatDuration, formatRange, formatRelative } from "../format.js";
 import { label, t } from "../i18n.js";
@@ -42,7 +42,7 @@ export async function mount(main, ctx) {
     [event, teams, users] = await Promise.all([api.get(`/api/events/${encodeURIComponent(id)}`), loadTeams(), loadUsers()]);
   } catch (err) {
     if (!ctx.isCurrent()) return undefined;
-    main.replaceChildren(
+    setChildren(main, 
       h("div", { class: "empty-state" }, h("h1", { class: "view-title", text: err.status === 404 ? t("event.not_found") : t("error.generic") }), h("p", { class: "muted", text: err.detail || "" }), h("a", { class: "btn btn--secondary", href: "/calendar", text: t("action.back_calendar") })),
     );
     return undefined;
@@ -57,7 +57,7 @@ export async function mount(main, ctx) {
   const opsCard = h("section", { class: "card", "aria-labelledby": "ops-title", hidden: true });
   const approvalCard = h("section", { class: "card", "aria-labelledby": "approval-title", hidden: true });
   const commentsCard = h("section", { class: "card", "aria-labelledby": "comments-title" });
-  main.replaceChildren(header, h("div", { class: "event-grid" }, h("div", { class: "event-grid__main" }, detailsCard, opsCard, commentsCard), h("div", { class: "event-grid__side" }, approvalCard)));
+  setChildren(main, header, h("div", { class: "event-grid" }, h("div", { class: "event-grid__main" }, detailsCard, opsCard, commentsCard), h("div", { class: "event-grid__side" }, approvalCard)));
 
   function drawHeader() {
     ctx.setTitle(event.title);
@@ -68,7 +68,7 @@ export async function mount(main, ctx) {
         h("button", { type: "button", class: "btn btn--danger", onclick: remove }, icon("trash", 16), ` ${t("action.delete")}`),
       );
     }
-    header.replaceChildren(
+    setChildren(header, 
       h("a", { href: "/calendar", class: "back-link", text: `← ${t("action.back_calendar")}` }),
       h(
         "div",
@@ -126,7 +126,7 @@ export async function mount(main, ctx) {
       blocks.push(h("h3", { class: "card__subtitle", text: t("field.agenda") }), agenda);
       api.post("/api/markdown/preview", { body: x.agenda_md }).then((res) => res?.html && trustedHtml(agenda, res.html)).catch(() => {});
     }
-    detailsCard.replaceChildren(...blocks);
+    setChildren(detailsCard, ...blocks);
   }
 
   // ---- deployment operations: checklist + status ------------------------------------------------
@@ -149,7 +149,7 @@ export async function mount(main, ctx) {
       btn.addEventListener("click", () => transition(to, btn));
       return btn;
     });
-    opsCard.replaceChildren(
+    setChildren(opsCard, 
       h("h2", { id: "ops-title", class: "card__title", text: t("event.operations") }),
       h("h3", { class: "card__subtitle" }, t("field.checklist"), " ", h("span", { class: "muted", text: `(${done}/${checklist.length})` })),
       checklist.length ? h("ul", { class: "checklist" }, items) : h("p", { class: "muted", text: t("event.no_checklist") }),
@@ -255,7 +255,7 @@ export async function mount(main, ctx) {
         ),
       );
     }
-    approvalCard.replaceChildren(...blocks);
+    setChildren(approvalCard, ...blocks);
   }
 
   // ---- comments ----------------------------------------------------------------------------------
@@ -302,8 +302,8 @@ export async function mount(main, ctx) {
   }
 
   function drawComments() {
-    commentList.replaceChildren(...comments.map(drawComment));
-    if (!comments.length) commentList.replaceChildren(h("li", { class: "muted comments__empty", text: t("comments.empty") }));
+    setChildren(commentList, ...comments.map(drawComment));
+    if (!comments.length) setChildren(commentList, h("li", { class: "muted comments__empty", text: t("comments.empty") }));
   }
 
   async function react(c, emoji) {
@@ -359,7 +359,7 @@ export async function mount(main, ctx) {
       try {
         const res = await api.post("/api/markdown/preview", { body: area.value });
         trustedHtml(preview, res?.html || "");
-        if (!area.value.trim()) preview.replaceChildren(h("p", { class: "muted", text: t("markdown.nothing") }));
+        if (!area.value.trim()) setChildren(preview, h("p", { class: "muted", text: t("markdown.nothing") }));
         preview.hidden = false;
         area.hidden = true;
         previewBtn.setAttribute("aria-pressed", "true");

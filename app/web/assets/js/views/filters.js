@@ -1,7 +1,7 @@
 // The "Filtres" panel under the navbar: type, team, status, creator and date range. The calendar and
 // the table both follow these filters (the calendar keeps its own visible range and jumps to the start
 // date when one is set).
-import { h, uid } from "../dom.js";
+import { h, uid, setChildren } from "../dom.js";
 import { label, t } from "../i18n.js";
 import { EVENT_KINDS } from "../roles.js";
 import { getFilters, loadTeams, loadUsers, resetFilters, setFilters, userLabel } from "../store.js";
@@ -42,7 +42,7 @@ export function createFiltersPanel() {
       resetFilters();
       rerender();
     });
-    el.replaceChildren(
+    setChildren(el, 
       h("h2", { class: "visually-hidden", text: t("filters.title") }),
       h(
         "div",

@@ -1,7 +1,7 @@
 // Sign-in: username + password, then the TOTP (or recovery code) step when the server answers
 // mfa_required. Errors come from the server's problem+json detail.
 import { api } from "../api.js";
-import { h } from "../dom.js";
+import { h, setChildren } from "../dom.js";
 import { applyFieldErrors, busy, field, formAlert, input, serverFieldErrors } from "../forms.js";
 import { t } from "../i18n.js";
 
@@ -48,7 +48,7 @@ export function mount(main, ctx) {
         }
       });
     });
-    card.replaceChildren(
+    setChildren(card, 
       h("h1", { id: "login-title", class: "auth-card__title", text: t("login.title") }),
       h("p", { class: "auth-card__lead", text: t("login.lead") }),
       form,
@@ -91,7 +91,7 @@ export function mount(main, ctx) {
         }
       });
     });
-    card.replaceChildren(
+    setChildren(card, 
       h("h1", { id: "login-title", class: "auth-card__title", text: t("login.mfa_title") }),
       h("p", { class: "auth-card__lead", text: t("login.mfa_lead") }),
       form,

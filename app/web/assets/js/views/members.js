@@ -1,6 +1,6 @@
 // Members: ADMIN lists, creates, edits (role, team) and removes users; PROJET sees its own team.
 import { api } from "../api.js";
-import { h, icon, skeleton } from "../dom.js";
+import { h, icon, skeleton, setChildren } from "../dom.js";
 import { applyFieldErrors, field, focusField, formAlert, input, selectEl, serverFieldErrors } from "../forms.js";
 import { t } from "../i18n.js";
 import { confirmDialog, openModal } from "../modal.js";
@@ -25,7 +25,7 @@ export async function mount(main, ctx) {
   const teamName = (id) => teams.find((tm) => String(tm.id) === String(id))?.name || "—";
 
   function drawToolbar() {
-    toolbar.replaceChildren();
+    setChildren(toolbar, );
     if (!scope.manage) return;
     const role = selectEl([["", t("members.all_roles")], ...ROLES.map((r) => [r, t(`role.${r}`)])], filters.role, { "aria-label": t("members.filter_role") });
     const team = selectEl([["", t("filters.all_teams")], ...teams.map((tm) => [String(tm.id), tm.name])], filters.team_id, { "aria-label": t("members.filter_team") });
@@ -44,12 +44,12 @@ export async function mount(main, ctx) {
   function drawTable() {
     count.textContent = t("members.count", { count: users.length });
     if (!users.length) {
-      body.replaceChildren(h("div", { class: "empty-state" }, h("p", { class: "empty-state__title", text: scope.teamId === null && !scope.manage ? t("members.no_team") : t("members.empty") })));
+      setChildren(body, h("div", { class: "empty-state" }, h("p", { class: "empty-state__title", text: scope.teamId === null && !scope.manage ? t("members.no_team") : t("members.empty") })));
       return;
     }
     const cols = [t("members.col.name"), t("members.col.username"), t("members.col.email"), t("members.col.role"), t("members.col.team"), t("members.col.totp")];
     if (scope.manage) cols.push(t("members.col.actions"));
-    body.replaceChildren(
+    setChildren(body, 
       h(
         "table",
         { class: "data-table" },
@@ -84,7 +84,7 @@ export async function mount(main, ctx) {
   }
 
   async function load() {
-    body.replaceChildren(skeleton(5, t("common.loading")));
+    setChildren(body, skeleton(5, t("common.loading")));
     try {
       const res = await api.get("/api/users", { role: filters.role, team_id: filters.team_id });
       if (!ctx.isCurrent()) return;
@@ -92,7 +92,7 @@ export async function mount(main, ctx) {
       drawTable();
     } catch (err) {
       if (!ctx.isCurrent()) return;
-      body.replaceChildren(h("p", { class: "empty-state", role: "alert", text: err.detail || t("error.generic") }));
+      setChildren(body, h("p", { class: "empty-state", role: "alert", text: err.detail || t("error.generic") }));
     }
   }
 
@@ -169,7 +169,7 @@ export async function mount(main, ctx) {
   drawToolbar();
   if (!scope.manage && scope.teamId === null) {
     count.textContent = "";
-    body.replaceChildren(h("div", { class: "empty-state" }, h("p", { class: "empty-state__title", text: t("members.no_team") })));
+    setChildren(body, h("div", { class: "empty-state" }, h("p", { class: "empty-state__title", text: t("members.no_team") })));
     return undefined;
   }
   await load();

@@ -2,7 +2,7 @@
 // notifications; opening one marks it read and follows its link. Polled every 30 s while the tab is
 // visible (live push arrives with a later issue).
 import { api } from "../api.js";
-import { h, icon, spinner } from "../dom.js";
+import { h, icon, spinner, setChildren } from "../dom.js";
 import { formatRelative } from "../format.js";
 import { t } from "../i18n.js";
 import { toastError } from "../toast.js";
@@ -22,7 +22,7 @@ export function createNotificationsWidget({ navigate }) {
   el.append(button, panel);
 
   function renderButton() {
-    button.replaceChildren(
+    setChildren(button, 
       icon("bell", 22),
       h("span", { class: "visually-hidden", text: unread ? t("notifications.button_unread", { count: unread }) : t("notifications.button") }),
       unread ? h("span", { class: "count-badge notif__badge", "aria-hidden": "true", text: unread > 99 ? "99+" : String(unread) }) : null,
@@ -55,7 +55,7 @@ export function createNotificationsWidget({ navigate }) {
         }),
       );
     }
-    panel.replaceChildren(
+    setChildren(panel, 
       h("div", { class: "notif__header" }, h("h2", { class: "notif__heading", text: t("notifications.title") }), readAll),
       list,
     );

@@ -2,7 +2,7 @@
 // code from the authenticator app, then sees the recovery codes once. Mandatory for ADMIN accounts:
 // until it is done every other page sends them here.
 import { api } from "../api.js";
-import { h, spinner, trustedHtml } from "../dom.js";
+import { h, spinner, trustedHtml, setChildren } from "../dom.js";
 import { busy, field, formAlert, input } from "../forms.js";
 import { t } from "../i18n.js";
 import { toast } from "../toast.js";
@@ -14,16 +14,16 @@ export async function mount(main, ctx) {
   const required = api.mfaSetupRequired;
 
   if (api.user?.totp_enabled && !required) {
-    card.replaceChildren(heading, h("p", { class: "auth-card__lead", text: t("setup2fa.already") }), h("a", { class: "btn btn--secondary", href: "/calendar", text: t("action.back_calendar") }));
+    setChildren(card, heading, h("p", { class: "auth-card__lead", text: t("setup2fa.already") }), h("a", { class: "btn btn--secondary", href: "/calendar", text: t("action.back_calendar") }));
     return;
   }
 
-  card.replaceChildren(heading, h("div", { class: "center" }, spinner(t("common.loading"))));
+  setChildren(card, heading, h("div", { class: "center" }, spinner(t("common.loading"))));
   let setup;
   try {
     setup = await api.post("/api/auth/2fa/setup");
   } catch (err) {
-    card.replaceChildren(heading, h("p", { class: "form-alert", role: "alert", text: err.detail || t("setup2fa.setup_failed") }));
+    setChildren(card, heading, h("p", { class: "form-alert", role: "alert", text: err.detail || t("setup2fa.setup_failed") }));
     return;
   }
   if (!ctx.isCurrent()) return;
@@ -67,7 +67,7 @@ export async function mount(main, ctx) {
     });
   });
 
-  card.replaceChildren(
+  setChildren(card, 
     heading,
     required ? h("p", { class: "notice notice--warning", role: "note", text: t("setup2fa.required") }) : null,
     h("p", { class: "auth-card__lead", text: t("setup2fa.lead") }),
@@ -113,7 +113,7 @@ export async function mount(main, ctx) {
       ctx.onSignedIn("/calendar");
     });
     const title = h("h1", { id: "setup2fa-title", class: "auth-card__title", tabindex: "-1", text: t("setup2fa.codes_title") });
-    card.replaceChildren(
+    setChildren(card, 
       title,
       h("p", { class: "notice notice--warning", role: "note", text: t("setup2fa.codes_warning") }),
       list,

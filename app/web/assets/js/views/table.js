@@ -1,7 +1,7 @@
 // Table view: the events of a date range with the navbar filters (type, team, status, creator, dates)
 // and sortable columns. Doubles as the accessible, screen-reader friendly alternative to the calendar.
 import { api } from "../api.js";
-import { h, skeleton } from "../dom.js";
+import { h, skeleton, setChildren } from "../dom.js";
 import { formatDateTime } from "../format.js";
 import { label, t } from "../i18n.js";
 import { creatableKinds } from "../roles.js";
@@ -72,7 +72,7 @@ export async function mount(main, ctx) {
       if (creatableKinds(ctx.user.role).length) {
         actions.append(h("button", { type: "button", class: "btn btn--primary", onclick: () => ctx.openWizard(), text: `+ ${t("nav.new_event")}` }));
       }
-      body.replaceChildren(h("div", { class: "empty-state" }, h("p", { class: "empty-state__title", text: t("table.empty") }), h("p", { class: "muted", text: t("table.empty_hint") }), actions));
+      setChildren(body, h("div", { class: "empty-state" }, h("p", { class: "empty-state__title", text: t("table.empty") }), h("p", { class: "muted", text: t("table.empty_hint") }), actions));
       return;
     }
     const sorted = sortEvents(items, sort.key, sort.dir, { teamName, collator: new Intl.Collator(document.documentElement.lang) });
@@ -103,7 +103,7 @@ export async function mount(main, ctx) {
         h("td", { dataset: { label: t("table.col.creator") } }, userLabel(e.created_by) || "—"),
       ),
     );
-    body.replaceChildren(
+    setChildren(body, 
       h("table", { class: "data-table" }, h("caption", { class: "visually-hidden", text: t("table.caption") }), h("thead", {}, head), h("tbody", {}, rows)),
     );
   }
@@ -114,7 +114,7 @@ export async function mount(main, ctx) {
     const query = filterQuery();
     if (!f.start) query.start = range.start.toISOString();
     if (!f.end) query.end = range.end.toISOString();
-    body.replaceChildren(skeleton(6, t("common.loading")));
+    setChildren(body, skeleton(6, t("common.loading")));
     try {
       const [res, teamList] = await Promise.all([api.get("/api/events", query), loadTeams()]);
       if (!ctx.isCurrent()) return;
@@ -124,7 +124,7 @@ export async function mount(main, ctx) {
       drawTable();
     } catch (err) {
       if (!ctx.isCurrent()) return;
-      body.replaceChildren(h("p", { class: "empty-state", role: "alert", text: err.detail || t("error.generic") }));
+      setChildren(body, h("p", { class: "empty-state", role: "alert", text: err.detail || t("error.generic") }));
       toastError(err);
     }
   }

@@ -1,7 +1,7 @@
 // The fields of each wizard step (spec 3.1), bound to the wizard's data object. Each renderer returns
 // the step's content; STEP_FIELDS maps server field names back to the step that edits them.
 import { api } from "../api.js";
-import { h, trustedHtml, uid } from "../dom.js";
+import { h, trustedHtml, uid, setChildren } from "../dom.js";
 import { field, input, selectEl, textarea } from "../forms.js";
 import { formatDuration, formatRange, fromLocalInputs, addMinutes } from "../format.js";
 import { t } from "../i18n.js";
@@ -123,7 +123,7 @@ function markdownField(data, name, label, { hint, max }) {
     try {
       const body = await api.post("/api/markdown/preview", { body: area.value });
       trustedHtml(preview, body?.html || "");
-      if (!area.value.trim()) preview.replaceChildren(h("p", { class: "muted", text: t("markdown.nothing") }));
+      if (!area.value.trim()) setChildren(preview, h("p", { class: "muted", text: t("markdown.nothing") }));
       preview.hidden = false;
       area.hidden = true;
       toggle.setAttribute("aria-pressed", "true");
@@ -181,7 +181,7 @@ function servicesEditor(data) {
   const entry = input({ autocomplete: "off", maxlength: String(LIMITS.service), placeholder: t("wizard.service_placeholder") });
   const add = h("button", { type: "button", class: "btn btn--secondary", text: t("action.add") });
   function draw() {
-    list.replaceChildren(
+    setChildren(list, 
       ...data.services.map((s, i) =>
         h(
           "li",
@@ -229,7 +229,7 @@ function checklistEditor(data) {
   const list = h("ol", { class: "checklist-editor" });
   const add = h("button", { type: "button", class: "btn btn--secondary btn--small", text: `+ ${t("wizard.checklist_add")}` });
   function draw(focusIndex) {
-    list.replaceChildren(
+    setChildren(list, 
       ...data.checklist.map((item, i) => {
         const label = input({ value: item.label, maxlength: String(LIMITS.checklistItem), "aria-label": t("wizard.checklist_item", { n: i + 1 }) });
         label.addEventListener("input", () => {

@@ -2,7 +2,7 @@
 // role may create, then the kind's steps with the dots indicator, per-step validation (same rules as
 // the server), a summary, and the POST/PUT. Server field errors send the user back to the right step.
 import { api } from "../api.js";
-import { h } from "../dom.js";
+import { h, setChildren } from "../dom.js";
 import { applyFieldErrors, focusField, formAlert } from "../forms.js";
 import { t } from "../i18n.js";
 import { openModal } from "../modal.js";
@@ -45,14 +45,14 @@ export function openWizard({ user, onSaved = () => {}, start, event, kind: prese
   }
 
   function drawChooser() {
-    progress.replaceChildren(h("p", { class: "wizard__step-label", text: t("wizard.choose_kind") }));
+    setChildren(progress, h("p", { class: "wizard__step-label", text: t("wizard.choose_kind") }));
     const name = "wizard-kind";
     const options = kinds.map((k) => {
       const id = `${name}-${k}`;
       const radio = h("input", { type: "radio", name, id, value: k, checked: k === (kind || kinds[0]) });
       return h("label", { class: ["kind-card", `kind-card--${k}`], for: id }, radio, h("span", { class: "kind-card__swatch", "aria-hidden": "true" }), h("span", { class: "kind-card__title", text: t(`kind.${k}`) }), h("span", { class: "kind-card__desc", text: t(`kind.${k}.desc`) }));
     });
-    content.replaceChildren(h("fieldset", { class: "kind-chooser" }, h("legend", { class: "visually-hidden", text: t("wizard.choose_kind") }), options));
+    setChildren(content, h("fieldset", { class: "kind-chooser" }, h("legend", { class: "visually-hidden", text: t("wizard.choose_kind") }), options));
     back.hidden = true;
     nextBtn.textContent = t("action.next");
     modal.setTitle(t("wizard.create_title"));
@@ -71,7 +71,7 @@ export function openWizard({ user, onSaved = () => {}, start, event, kind: prese
         ),
       ),
     );
-    progress.replaceChildren(
+    setChildren(progress, 
       dots,
       h("p", { class: "wizard__step-label", "aria-live": "polite" }, h("span", { class: "wizard__count", text: t("wizard.step_of", { n: stepIndex + 1, total: steps.length }) }), " — ", t(`wizard.step.${kind}.${steps[stepIndex]}`)),
     );
@@ -88,7 +88,7 @@ export function openWizard({ user, onSaved = () => {}, start, event, kind: prese
     modal.setTitle(`${editing ? t("wizard.edit_title") : t("wizard.create_title")} — ${t(`kind.${kind}`)}`);
     drawProgress(steps);
     const nodes = RENDERERS[kind][step](data, { ...ref, rerender: () => draw({ focus: false }) });
-    content.replaceChildren(h("div", { class: "wizard__step", dataset: { step } }, nodes));
+    setChildren(content, h("div", { class: "wizard__step", dataset: { step } }, nodes));
     back.hidden = stepIndex === 0 && (editing || kinds.length === 1);
     const last = stepIndex === steps.length - 1;
     if (!last) nextBtn.textContent = `${t("action.next")} →`;
