@@ -65,8 +65,6 @@ pub struct LeafSpec {
     pub sans: Vec<String>,
     /// What it is for.
     pub usage: Usage,
-    /// Kubernetes Secret (namespace/name) `apply` loads it into.
-    pub secret: String,
 }
 
 /// The manifest written to `pki/manifest.json`.
@@ -78,6 +76,9 @@ pub struct Manifest {
     pub server: BTreeMap<String, LeafSpec>,
     /// Client certificates by file stem.
     pub client: BTreeMap<String, LeafSpec>,
+    /// The Kubernetes Secrets `apply` makes from these files: `namespace/name` -> Secret key ->
+    /// file under `pki/`.
+    pub secrets: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// DNS names a Vault node answers to in the cluster, plus loopback for the in-pod CLI.
@@ -128,7 +129,6 @@ pub fn manifest(config: &Config) -> Manifest {
             common_name: format!("vault.{}.svc", ns::VAULT),
             sans: vault_sans(config),
             usage: Usage::Peer,
-            secret: format!("{}/vault-tls", ns::VAULT),
         },
     );
     let pg = ns::POSTGRES;
@@ -146,7 +146,6 @@ pub fn manifest(config: &Config) -> Manifest {
             common_name: format!("uyoop-pg.{pg}.svc"),
             sans: pg_sans,
             usage: Usage::Server,
-            secret: format!("{pg}/uyoop-pg-tls"),
         },
     );
     let rd = ns::REDIS;
@@ -162,7 +161,6 @@ pub fn manifest(config: &Config) -> Manifest {
             common_name: format!("redis.{rd}.svc"),
             sans: redis_sans,
             usage: Usage::Server,
-            secret: format!("{rd}/redis-tls"),
         },
     );
     let mut app_sans = vec![config.domain.clone()];
@@ -173,7 +171,6 @@ pub fn manifest(config: &Config) -> Manifest {
             common_name: config.domain.clone(),
             sans: app_sans,
             usage: Usage::Server,
-            secret: format!("{}/uyoop-cal-internal-tls", ns::APP),
         },
     );
     m.client.insert(
@@ -182,7 +179,6 @@ pub fn manifest(config: &Config) -> Manifest {
             common_name: "uyoop-cal".into(),
             sans: svc("uyoop-cal", ns::APP),
             usage: Usage::Client,
-            secret: format!("{}/uyoop-cal-vault-client", ns::APP),
         },
     );
     // PostgreSQL maps the client certificate's CN to the database role (`cert` auth in pg_hba).
@@ -192,7 +188,6 @@ pub fn manifest(config: &Config) -> Manifest {
             common_name: "uyoop".into(),
             sans: svc("uyoop-cal", ns::APP),
             usage: Usage::Client,
-            secret: format!("{}/uyoop-cal-db-tls", ns::APP),
         },
     );
     m.client.insert(
@@ -201,7 +196,6 @@ pub fn manifest(config: &Config) -> Manifest {
             common_name: "prometheus".into(),
             sans: Vec::new(),
             usage: Usage::Client,
-            secret: format!("{}/vault-metrics-client", ns::VAULT),
         },
     );
     m.client.insert(
@@ -210,19 +204,102 @@ pub fn manifest(config: &Config) -> Manifest {
             common_name: "vault-snapshot".into(),
             sans: Vec::new(),
             usage: Usage::Client,
-            secret: format!("{}/vault-snapshot-client", ns::VAULT),
         },
     );
+    secrets(config, &mut m);
     m.client.insert(
         "operator".into(),
         LeafSpec {
             common_name: format!("{site}-operator"),
             sans: Vec::new(),
             usage: Usage::Client,
-            secret: format!("{}/vault-operator-client", ns::VAULT),
         },
     );
     m
+}
+
+/// The Secrets the cluster mounts, each from PKI files (`tls.crt` is the full chain for servers).
+fn secrets(config: &Config, m: &mut Manifest) {
+    let mut add = |name: String, files: &[(&str, &str)]| {
+        m.secrets.insert(
+            name,
+            files
+                .iter()
+                .map(|(k, f)| ((*k).to_owned(), (*f).to_owned()))
+                .collect(),
+        );
+    };
+    let chain = ("ca.crt", "ca/chain.crt");
+    add(
+        format!("{}/vault-tls", ns::VAULT),
+        &[
+            ("tls.crt", "server/vault.fullchain.crt"),
+            ("tls.key", "server/vault.key"),
+            chain,
+        ],
+    );
+    add(
+        format!("{}/vault-metrics-client", ns::VAULT),
+        &[
+            ("tls.crt", "client/prometheus.crt"),
+            ("tls.key", "client/prometheus.key"),
+        ],
+    );
+    add(
+        format!("{}/vault-snapshot-client", ns::VAULT),
+        &[
+            ("tls.crt", "client/vault-snapshot.crt"),
+            ("tls.key", "client/vault-snapshot.key"),
+            chain,
+        ],
+    );
+    add(
+        format!("{}/uyoop-pg-tls", ns::POSTGRES),
+        &[
+            ("tls.crt", "server/postgres.fullchain.crt"),
+            ("tls.key", "server/postgres.key"),
+        ],
+    );
+    add(format!("{}/uyoop-pg-ca", ns::POSTGRES), &[chain]);
+    add(
+        format!("{}/redis-tls", ns::REDIS),
+        &[
+            ("tls.crt", "server/redis.fullchain.crt"),
+            ("tls.key", "server/redis.key"),
+            chain,
+        ],
+    );
+    add(format!("{}/vault-ca-cert", ns::APP), &[chain]);
+    add(
+        format!("{}/uyoop-cal-vault-client", ns::APP),
+        &[
+            ("tls.crt", "client/app-vault.crt"),
+            ("tls.key", "client/app-vault.key"),
+        ],
+    );
+    add(
+        format!("{}/uyoop-cal-db-tls", ns::APP),
+        &[
+            ("tls.crt", "client/app-postgres.crt"),
+            ("tls.key", "client/app-postgres.key"),
+            chain,
+        ],
+    );
+    add(
+        format!("{}/uyoop-cal-internal-tls", ns::APP),
+        &[
+            ("tls.crt", "server/app.fullchain.crt"),
+            ("tls.key", "server/app.key"),
+            chain,
+        ],
+    );
+    if matches!(config.tls, crate::config::Tls::Internal) {
+        // cert-manager's CA ClusterIssuer signs the public certificate with the intermediate.
+        add(
+            "cert-manager/uyoop-intermediate-ca".into(),
+            &[("tls.crt", "ca/chain.crt"), ("tls.key", "ca/intermediate.key")],
+        );
+    }
 }
 
 fn issue_err(name: &str) -> impl Fn(rcgen::Error) -> Error + '_ {

@@ -227,3 +227,29 @@ fn rerender_keeps_the_pki_and_rotate_replaces_it() {
         "--rotate never changes the K3s join token"
     );
 }
+
+#[test]
+fn every_secret_of_the_manifest_points_at_rendered_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = example();
+    config.tls = uyoop_install::config::Tls::Internal;
+    render_into(&config, dir.path(), false);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("pki/manifest.json")).unwrap())
+            .unwrap();
+    let secrets = manifest["secrets"].as_object().unwrap();
+    assert!(secrets.contains_key("vault/vault-tls"));
+    assert!(
+        secrets.contains_key("cert-manager/uyoop-intermediate-ca"),
+        "internal TLS needs the CA issuer's Secret"
+    );
+    for (name, files) in secrets {
+        for (key, file) in files.as_object().unwrap() {
+            let file = file.as_str().unwrap();
+            assert!(
+                dir.path().join("pki").join(file).is_file(),
+                "{name}.{key}: pki/{file} missing"
+            );
+        }
+    }
+}
