@@ -2,7 +2,7 @@
 // and sortable columns. Doubles as the accessible, screen-reader friendly alternative to the calendar.
 import { api } from "../api.js";
 import { h, skeleton, setChildren } from "../dom.js";
-import { formatDateTime } from "../format.js";
+import { formatDate, formatDateTime } from "../format.js";
 import { label, t } from "../i18n.js";
 import { creatableKinds } from "../roles.js";
 import { filterQuery, getFilters, loadTeams, onFiltersChange, resetFilters, userLabel } from "../store.js";
@@ -120,7 +120,7 @@ export async function mount(main, ctx) {
       if (!ctx.isCurrent()) return;
       teams = teamList;
       items = Array.isArray(res?.items) ? res.items : [];
-      caption.textContent = t("table.count", { count: items.length, from: formatDateTime(query.start), to: formatDateTime(query.end) });
+      caption.textContent = t("table.count", { count: items.length, from: formatDate(query.start), to: formatDate(query.end) });
       drawTable();
     } catch (err) {
       if (!ctx.isCurrent()) return;
