@@ -314,6 +314,14 @@ pub struct Notifications {
     /// Microsoft Teams incoming webhook URL, as a secret reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams_webhook: Option<SecretRef>,
+    /// Address critical alerts page by email (Alertmanager).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(email)]
+    pub oncall_email: Option<String>,
+    /// Address of the team's alert emails (Alertmanager's default receiver).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(email)]
+    pub team_email: Option<String>,
 }
 
 /// SMTP relay.

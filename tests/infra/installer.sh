@@ -3,8 +3,9 @@
 # builds the installer, runs `init --non-interactive ... && check && render --out .cache/site`, then
 # checks the rendered site: `patroni --validate-config` on every Patroni member file (Debian's
 # patroni 3.0), PyYAML (a YAML 1.1 reader, like Ansible and Patroni) reads every generated YAML
-# file with on/off/yes/no kept as strings, and kubernetes-validate --strict checks the plain
-# Kubernetes objects (namespaces, backup CronJobs). The OpenBao cluster, PKI, golden and schema
+# file with on/off/yes/no kept as strings, kubernetes-validate --strict checks the plain
+# Kubernetes objects (namespaces, dashboards, backup CronJobs), promtool checks the rule groups of
+# the rendered PrometheusRule and amtool the rendered Alertmanager configuration. The OpenBao cluster, PKI, golden and schema
 # tests are Rust tests: `cargo test -p uyoop-install --test it`.
 #
 # Usage: tests/infra/installer.sh     (installs what it needs, idempotently)
@@ -17,8 +18,10 @@ WORK=$CACHE_DIR/installer-e2e
 KUBE_VERSION=1.32.0
 SSH_KEY="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHn0uYoopExampleKeyNotARealOneAAAAAAAAAAAA ci@example"
 
-log "preparing tools (patroni, kubernetes-validate)"
+log "preparing tools (patroni, promtool, amtool, kubernetes-validate)"
 ensure_apt patroni patroni
+ensure_apt promtool prometheus
+ensure_apt amtool prometheus-alertmanager
 if ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
   ensure_apt python3-venv-is-missing python3-venv
 fi
@@ -106,13 +109,31 @@ PY
 kube_validate() {
   "$KV_BIN/kubernetes-validate" -k "$KUBE_VERSION" --strict \
     "$SITE/kubernetes/manifests/uyoop-namespaces.yaml" \
+    "$SITE/kubernetes/manifests/uyoop-grafana-dashboards.yaml" \
     "$SITE/backups/postgres-basebackup.yaml" "$SITE/backups/vault-snapshot.yaml"
+}
+
+promtool_rules() {
+  local rules=$WORK/prometheus-rules.yaml
+  "$KV_BIN/python" - "$SITE/kubernetes/manifests/uyoop-prometheus-rules.yaml" "$rules" <<'PY'
+import sys, yaml
+rule = yaml.safe_load(open(sys.argv[1]))
+assert rule["kind"] == "PrometheusRule", rule["kind"]
+yaml.safe_dump({"groups": rule["spec"]["groups"]}, open(sys.argv[2], "w"))
+PY
+  promtool check rules "$rules"
+}
+
+amtool_config() {
+  amtool check-config "$SITE/kubernetes/alertmanager/alertmanager.yaml"
 }
 
 check "init --non-interactive && check && render --out .cache/site (re-render is a no-op, bad config named)" end_to_end
 check "patroni --validate-config: patroni.yml and every member" patroni_validate
 check "PyYAML (YAML 1.1) reads every generated YAML file, on/off stay strings" yaml11_read
-check "kubernetes-validate $KUBE_VERSION --strict: namespaces and backup CronJobs" kube_validate
+check "kubernetes-validate $KUBE_VERSION --strict: namespaces, dashboards, backup CronJobs" kube_validate
+check "promtool check rules: the rendered PrometheusRule's groups" promtool_rules
+check "amtool check-config: the rendered Alertmanager configuration" amtool_config
 
 echo "installer: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -333,8 +333,10 @@ pub fn chart_values(c: &Config, name: &str) -> Result<Value> {
             "alertmanager": {
                 "alertmanagerSpec": {
                     "replicas": 3,
-                    // Written by `apply` from notifications.* and their secret references.
+                    // `apply` writes it from kubernetes/alertmanager/alertmanager.yaml; the
+                    // notifier secrets are files of the second Secret, mounted by name.
                     "configSecret": "alertmanager-uyoop",
+                    "secrets": ["alertmanager-uyoop-notifiers"],
                 },
             },
             "grafana": {

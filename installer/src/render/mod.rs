@@ -7,6 +7,7 @@
 pub mod ansible;
 pub mod backups;
 pub mod kubernetes;
+pub mod monitoring;
 pub mod patroni;
 pub mod pki;
 pub mod terraform;
@@ -211,17 +212,48 @@ fn prepare(out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The steps of a render, in order, with their progress labels.
-const STEPS: &[&str] = &[
-    "pki",
-    "terraform",
-    "ansible",
-    "vault",
-    "patroni",
-    "kubernetes",
-    "backups",
-    "policies, dashboards, runbooks",
-];
+/// The steps of a render, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Pki,
+    Terraform,
+    Ansible,
+    Vault,
+    Patroni,
+    Kubernetes,
+    Monitoring,
+    Backups,
+    Assets,
+}
+
+impl Step {
+    const ALL: [Step; 9] = [
+        Step::Pki,
+        Step::Terraform,
+        Step::Ansible,
+        Step::Vault,
+        Step::Patroni,
+        Step::Kubernetes,
+        Step::Monitoring,
+        Step::Backups,
+        Step::Assets,
+    ];
+
+    /// The progress label.
+    fn label(self) -> &'static str {
+        match self {
+            Step::Pki => "pki",
+            Step::Terraform => "terraform",
+            Step::Ansible => "ansible",
+            Step::Vault => "vault",
+            Step::Patroni => "patroni",
+            Step::Kubernetes => "kubernetes",
+            Step::Monitoring => "monitoring",
+            Step::Backups => "backups",
+            Step::Assets => "policies, dashboards, runbooks, chart",
+        }
+    }
+}
 
 /// Renders the site for an already checked config into `out`.
 pub fn render(config: &Config, out: &Path, rotate: bool, progress: &ProgressBar) -> Result<Site> {
@@ -239,10 +271,10 @@ pub fn render(config: &Config, out: &Path, rotate: bool, progress: &ProgressBar)
         "# The config as render read it, defaults filled in.\n",
         config,
     )?;
-    for step in STEPS {
-        progress.set_message(*step);
-        match *step {
-            "pki" => {
+    for step in Step::ALL {
+        progress.set_message(step.label());
+        match step {
+            Step::Pki => {
                 let o = pki::ensure(config, &mut site, rotate)?;
                 if !o.kept.is_empty() {
                     progress.println(format!(
@@ -251,13 +283,14 @@ pub fn render(config: &Config, out: &Path, rotate: bool, progress: &ProgressBar)
                     ));
                 }
             }
-            "terraform" => terraform::render(config, &mut site)?,
-            "ansible" => ansible::render(config, &mut site)?,
-            "vault" => vault::render(config, &mut site)?,
-            "patroni" => patroni::render(config, &mut site)?,
-            "kubernetes" => kubernetes::render(config, &mut site)?,
-            "backups" => backups::render(config, &mut site)?,
-            _ => assets::render(config, &mut site)?,
+            Step::Terraform => terraform::render(config, &mut site)?,
+            Step::Ansible => ansible::render(config, &mut site)?,
+            Step::Vault => vault::render(config, &mut site)?,
+            Step::Patroni => patroni::render(config, &mut site)?,
+            Step::Kubernetes => kubernetes::render(config, &mut site)?,
+            Step::Monitoring => monitoring::render(config, &mut site)?,
+            Step::Backups => backups::render(config, &mut site)?,
+            Step::Assets => assets::render(config, &mut site)?,
         }
         progress.inc(1);
     }
@@ -267,7 +300,7 @@ pub fn render(config: &Config, out: &Path, rotate: bool, progress: &ProgressBar)
 /// Runs `render`: load and check the config, then render with a progress bar on a terminal.
 pub fn run(args: &RenderArgs) -> Result<()> {
     let config = check::load(&args.config)?;
-    let progress = ProgressBar::new(STEPS.len() as u64);
+    let progress = ProgressBar::new(Step::ALL.len() as u64);
     if args.quiet || !std::io::stderr().is_terminal() {
         progress.set_draw_target(ProgressDrawTarget::hidden());
     }
