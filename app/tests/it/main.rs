@@ -9,4 +9,5 @@
 mod cli;
 mod foundation;
 mod helpers;
+mod secrets;
 mod store_contract;
