@@ -1,6 +1,7 @@
 //! The HTTP surface: routes of every feature merged in one place, and the middleware stack.
 
 pub mod assets;
+pub mod client_ip;
 pub mod docs;
 pub mod extract;
 pub mod health;

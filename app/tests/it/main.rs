@@ -9,5 +9,6 @@
 mod cli;
 mod foundation;
 mod helpers;
+mod ratelimit;
 mod secrets;
 mod store_contract;
