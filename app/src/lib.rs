@@ -2,6 +2,8 @@
 //!
 //! See `ARCHITECTURE.md` at the repository root for the map of this crate.
 
+pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod http;
@@ -11,6 +13,8 @@ pub mod ratelimit;
 pub mod secrets;
 pub mod server;
 pub mod store;
+pub mod teams;
 pub mod telemetry;
+pub mod users;
 
 pub use error::{Error, Result};

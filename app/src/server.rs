@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::auth::tokens::TokenService;
 use crate::config::{Settings, redact_url};
 use crate::error::{Error, Result};
 use crate::http::{self, AppState};
@@ -23,11 +24,40 @@ pub async fn build_state(settings: Settings) -> Result<AppState> {
         None => None,
     };
     let metrics = Metrics::new().map_err(|e| Error::Internal(anyhow::Error::new(e)))?;
+    let secrets = crate::secrets::connect(&settings).await?;
+    let keys = secrets.jwt_keys().await?;
+    let tokens = TokenService::new(&keys, &settings.auth.issuer, settings.auth.access_token_ttl_secs)?;
+    let limiter = crate::ratelimit::build(&settings, redis.clone());
+    let trusted_proxies = crate::http::client_ip::parse_trusted_proxies(&settings.server.trusted_proxies)?;
     Ok(AppState {
         store,
         settings: Arc::new(settings),
         metrics: Arc::new(metrics),
         redis,
+        secrets,
+        tokens: Arc::new(tokens),
+        limiter,
+        trusted_proxies: Arc::new(trusted_proxies),
+    })
+}
+
+/// Re-reads the signing keys every minute, so a rotation done on one replica reaches the others.
+fn spawn_key_refresh(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let (secrets, tokens) = (state.secrets.clone(), state.tokens.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match secrets.jwt_keys().await {
+                Ok(keys) => {
+                    if let Err(e) = tokens.update_keys(&keys) {
+                        tracing::error!(error = %e, "cannot use the refreshed signing keys");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot refresh signing keys; keeping the current ones"),
+            }
+        }
     })
 }
 
@@ -114,6 +144,7 @@ pub async fn serve(
         });
     }
 
+    let key_refresh = spawn_key_refresh(&state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let app = http::router(state.clone());
     let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
@@ -133,6 +164,7 @@ pub async fn serve(
         res = server => res.map_err(|e| Error::Internal(e.into()))?,
         () = drained => tracing::warn!("grace period over; closing remaining connections"),
     }
+    key_refresh.abort();
     state.store.close().await;
     tracing::info!("stopped");
     Ok(())

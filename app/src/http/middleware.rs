@@ -146,3 +146,51 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     }
     resp
 }
+
+/// Refuses cross-site state-changing requests (CSRF defence in depth beside SameSite=Strict):
+/// a browser's `Sec-Fetch-Site` must be `same-origin` or `none`, and an `Origin` header must be the
+/// app's own (its public URL or the Host it was reached at). Webhooks, called by other servers, are
+/// exempt (they are authenticated by signatures).
+pub async fn same_origin_writes(
+    State(settings): State<std::sync::Arc<crate::config::Settings>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let safe = matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if safe || req.uri().path().starts_with("/webhooks/") {
+        return next.run(req).await;
+    }
+    let h = req.headers();
+    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return crate::error::Error::forbidden("cross-site", "cross-site requests may not change anything")
+            .into_response();
+    }
+    if let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = h
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or_default();
+        let public = url::Url::parse(&settings.server.public_url).ok();
+        let public_host = public.as_ref().and_then(|u| {
+            u.host_str().map(|hst| match u.port() {
+                Some(p) => format!("{hst}:{p}"),
+                None => hst.to_owned(),
+            })
+        });
+        let same = (!host.is_empty() && origin_host == host) || public_host.as_deref() == Some(origin_host);
+        if !same {
+            return crate::error::Error::forbidden(
+                "cross-site",
+                "requests from another origin may not change anything",
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
+}

@@ -5,6 +5,7 @@ pub mod client_ip;
 pub mod docs;
 pub mod extract;
 pub mod health;
+pub mod meta;
 pub mod middleware;
 pub mod request_id;
 
@@ -21,8 +22,11 @@ use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::auth::tokens::TokenService;
 use crate::config::Settings;
 use crate::metrics::Metrics;
+use crate::ratelimit::DynLimiter;
+use crate::secrets::DynSecrets;
 use crate::store::DynStore;
 
 /// What every handler can reach. Cheap to clone.
@@ -36,6 +40,14 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Redis, when configured.
     pub redis: Option<redis::aio::ConnectionManager>,
+    /// Signing keys, encryption, named secrets.
+    pub secrets: DynSecrets,
+    /// Access tokens and MFA tickets.
+    pub tokens: Arc<TokenService>,
+    /// Rate limits.
+    pub limiter: DynLimiter,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -43,6 +55,7 @@ impl std::fmt::Debug for AppState {
         f.debug_struct("AppState")
             .field("backend", &self.store.backend())
             .field("redis", &self.redis.is_some())
+            .field("secrets", &self.secrets.backend())
             .finish_non_exhaustive()
     }
 }
@@ -57,16 +70,46 @@ impl std::fmt::Debug for AppState {
         license(name = "Apache-2.0")
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
+    modifiers(&BearerAuth),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "meta", description = "About this server"),
+        (name = "auth", description = "Sign in, tokens, two-factor authentication, sessions"),
+        (name = "users", description = "Users, invitations, delegations"),
+        (name = "teams", description = "Teams and their members"),
+        (name = "audit", description = "The audit trail"),
     )
 )]
 pub struct ApiDoc;
 
+/// Declares the `bearer` security scheme used by protected operations.
+#[derive(Debug)]
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
 /// Every feature's routes with their OpenAPI operations.
 fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(health::router())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .merge(crate::auth::routes::router())
+        .merge(crate::users::router())
+        .merge(crate::teams::router())
+        .merge(crate::audit::router())
 }
 
 /// The OpenAPI document generated from the code.
@@ -104,6 +147,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         ))
         .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            settings.clone(),
+            middleware::same_origin_writes,
+        ))
         .layer(axum::middleware::from_fn(middleware::problem_for_errors))
         .layer(axum::middleware::from_fn(request_id::scope))
         .layer(axum::middleware::from_fn(middleware::security_headers))

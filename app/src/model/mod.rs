@@ -1,15 +1,19 @@
 //! The data model: plain types shared by the storage backends and the HTTP layer.
 
 pub mod audit;
+pub mod auth;
 pub mod event;
 pub mod job;
 pub mod team;
 pub mod user;
 
 pub use audit::{AuditEntry, AuditQuery, AuditRecord, Outcome};
+pub use auth::{
+    Capability, Delegation, NewDelegation, NewInvitation, NewSession, Rotation, SessionInfo, TotpState,
+};
 pub use event::{Event, EventKind, EventPayload, EventQuery, EventStatus, NewEvent, UpdateEvent};
 pub use job::{Job, JobStatus, NewJob};
-pub use team::{NewTeam, Team};
+pub use team::{NewTeam, Team, TeamUpdate};
 pub use user::{NewUser, Role, User, UserQuery, UserUpdate};
 
 /// Identifier of every stored row.

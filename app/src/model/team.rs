@@ -31,3 +31,14 @@ pub struct NewTeam {
     /// Lead.
     pub lead_id: Option<Id>,
 }
+
+/// Changes to a team; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct TeamUpdate {
+    /// New name.
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New lead (`Some(None)` removes it).
+    pub lead_id: Option<Option<Id>>,
+}

@@ -64,6 +64,8 @@ pub struct User {
     pub totp_enabled: bool,
     /// A disabled user cannot sign in.
     pub disabled: bool,
+    /// Locked after too many failed logins, until an ADMIN unlocks it.
+    pub locked: bool,
     /// UI language, `fr` or `en`.
     pub locale: String,
     /// IANA time zone for dates.
@@ -75,6 +77,9 @@ pub struct User {
     /// argon2id PHC string.
     #[serde(skip)]
     pub password_hash: String,
+    /// Bumped to end every session of the user at once (role change, disable, "sign out everywhere").
+    #[serde(skip)]
+    pub session_epoch: i64,
 }
 
 impl std::fmt::Debug for User {

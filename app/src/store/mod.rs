@@ -68,6 +68,8 @@ pub trait TeamStore {
     async fn team(&self, id: Id) -> Result<Option<Team>>;
     /// Every team, by name.
     async fn list_teams(&self) -> Result<Vec<Team>>;
+    /// Renames or re-describes a team, or changes its lead.
+    async fn update_team(&self, id: Id, update: &TeamUpdate, audit: &AuditRecord) -> Result<Team>;
     /// Deletes a team; members keep their accounts without a team.
     async fn delete_team(&self, id: Id, audit: &AuditRecord) -> Result<()>;
 }
@@ -123,9 +125,87 @@ pub trait JobStore {
     async fn job(&self, id: Id) -> Result<Option<Job>>;
 }
 
+/// Credentials, sessions, second factor, invitations and delegations.
+#[async_trait]
+pub trait AuthStore {
+    /// Counts a failed login; locks the account at `threshold` consecutive failures. Returns whether
+    /// the account is now locked. The audit row is written in the same transaction.
+    async fn record_login_failure(&self, user_id: Id, threshold: i32, audit: &AuditRecord) -> Result<bool>;
+    /// Resets the failure counter after a successful login.
+    async fn record_login_success(&self, user_id: Id) -> Result<()>;
+    /// Unlocks a locked account.
+    async fn unlock_user(&self, user_id: Id, audit: &AuditRecord) -> Result<()>;
+    /// Replaces the password hash; `end_sessions` also ends every session (a password change).
+    async fn set_password_hash(
+        &self,
+        user_id: Id,
+        hash: &str,
+        end_sessions: bool,
+        audit: &AuditRecord,
+    ) -> Result<()>;
+    /// Stores a new refresh token (a new session family, or the next token of one).
+    async fn create_session(&self, session: &NewSession) -> Result<()>;
+    /// Rotates a refresh token atomically; see [`Rotation`].
+    async fn rotate_session(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        now: DateTime<Utc>,
+        idle_cutoff: DateTime<Utc>,
+    ) -> Result<Rotation>;
+    /// Revokes every token of a session family (logout, theft detection).
+    async fn revoke_session_family(&self, family: uuid::Uuid, reason: &str) -> Result<()>;
+    /// Whether a family still has a usable token (its access tokens are then honoured).
+    async fn session_family_active(&self, family: uuid::Uuid, now: DateTime<Utc>) -> Result<bool>;
+    /// Ends every session of a user: revokes all families and bumps the session epoch.
+    async fn end_all_sessions(&self, user_id: Id, audit: &AuditRecord) -> Result<()>;
+    /// The user's active sessions, newest first.
+    async fn list_sessions(&self, user_id: Id, now: DateTime<Utc>) -> Result<Vec<SessionInfo>>;
+    /// The user's TOTP state.
+    async fn totp_state(&self, user_id: Id) -> Result<Option<TotpState>>;
+    /// Stores a new, not yet enabled, encrypted TOTP seed (2FA setup).
+    async fn set_pending_totp(&self, user_id: Id, secret_enc: &str) -> Result<()>;
+    /// Enables TOTP, records the step used to confirm it and replaces the recovery codes.
+    async fn enable_totp(
+        &self,
+        user_id: Id,
+        step: i64,
+        recovery_hashes: &[String],
+        audit: &AuditRecord,
+    ) -> Result<()>;
+    /// Consumes a TOTP time step: true only if `step` is newer than the last one used. Atomic, so of
+    /// concurrent logins with one code exactly one succeeds.
+    async fn use_totp_step(&self, user_id: Id, step: i64) -> Result<bool>;
+    /// Consumes a recovery code (by hash): true once.
+    async fn use_recovery_code(&self, user_id: Id, code_hash: &str) -> Result<bool>;
+    /// Turns 2FA off and deletes the seed and recovery codes.
+    async fn disable_totp(&self, user_id: Id, audit: &AuditRecord) -> Result<()>;
+    /// Stores an invitation.
+    async fn create_invitation(&self, invitation: &NewInvitation, audit: &AuditRecord) -> Result<Id>;
+    /// Creates a user from an unused, unexpired invitation, consuming it, in one transaction. The
+    /// role and team come from the invitation. `None` when the invitation is not usable.
+    async fn register_invited(
+        &self,
+        user: &NewUser,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<User>>;
+    /// Grants a capability for a bounded time.
+    async fn create_delegation(&self, delegation: &NewDelegation, audit: &AuditRecord) -> Result<Delegation>;
+    /// Delegations of a user in force at `now`.
+    async fn active_delegations(&self, grantee: Id, now: DateTime<Utc>) -> Result<Vec<Delegation>>;
+    /// Every delegation in force at `now`.
+    async fn list_delegations(&self, now: DateTime<Utc>) -> Result<Vec<Delegation>>;
+    /// Ends a delegation early.
+    async fn revoke_delegation(&self, id: Id, now: DateTime<Utc>, audit: &AuditRecord) -> Result<()>;
+}
+
 /// Everything the app stores. Implemented by each backend.
 #[async_trait]
-pub trait Store: UserStore + TeamStore + EventStore + AuditStore + JobStore + Send + Sync + 'static {
+pub trait Store:
+    UserStore + TeamStore + EventStore + AuditStore + JobStore + AuthStore + Send + Sync + 'static
+{
     /// Which backend this is.
     fn backend(&self) -> Backend;
     /// Round trip to the database (readiness).
@@ -241,6 +321,8 @@ pub(crate) mod rows {
         pub team_id: Option<i64>,
         pub totp_enabled: bool,
         pub disabled: bool,
+        pub locked_at: Option<DateTime<Utc>>,
+        pub session_epoch: i64,
         pub locale: String,
         pub timezone: String,
         pub created_at: DateTime<Utc>,
@@ -263,6 +345,8 @@ pub(crate) mod rows {
                 team_id: r.team_id,
                 totp_enabled: r.totp_enabled,
                 disabled: r.disabled,
+                locked: r.locked_at.is_some(),
+                session_epoch: r.session_epoch,
                 locale: r.locale,
                 timezone: r.timezone,
                 created_at: r.created_at,
@@ -272,7 +356,7 @@ pub(crate) mod rows {
     }
 
     pub const USER_COLUMNS: &str = "id, username, email, display_name, password_hash, role, team_id, \
-        totp_enabled, disabled, locale, timezone, created_at, updated_at";
+        totp_enabled, disabled, locked_at, session_epoch, locale, timezone, created_at, updated_at";
 
     #[derive(sqlx::FromRow)]
     pub struct TeamRow {
@@ -397,6 +481,33 @@ pub(crate) mod rows {
 
     pub const AUDIT_COLUMNS: &str = "id, occurred_at, user_id, credential, action, resource_type, \
         resource_id, outcome, details, ip_address, user_agent, request_id";
+
+    #[derive(sqlx::FromRow)]
+    pub struct DelegationRow {
+        pub id: i64,
+        pub grantor_id: i64,
+        pub grantee_id: i64,
+        pub starts_at: DateTime<Utc>,
+        pub expires_at: DateTime<Utc>,
+        pub revoked_at: Option<DateTime<Utc>>,
+    }
+
+    pub const DELEGATION_COLUMNS: &str = "id, grantor_id, grantee_id, starts_at, expires_at, revoked_at";
+
+    impl From<DelegationRow> for Delegation {
+        fn from(r: DelegationRow) -> Self {
+            Delegation {
+                id: r.id,
+                grantor_id: r.grantor_id,
+                grantee_id: r.grantee_id,
+                // The only capability so far; the column's CHECK constraint guarantees it.
+                capability: Capability::DevLead,
+                starts_at: r.starts_at,
+                expires_at: r.expires_at,
+                revoked_at: r.revoked_at,
+            }
+        }
+    }
 
     #[derive(sqlx::FromRow)]
     pub struct JobRow {

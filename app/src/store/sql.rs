@@ -222,6 +222,31 @@ macro_rules! impl_sql_store {
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
+            async fn update_team(
+                &self,
+                id: i64,
+                up: &$crate::model::TeamUpdate,
+                audit: &$crate::model::AuditRecord,
+            ) -> $crate::error::Result<$crate::model::Team> {
+                let mut tx = self.pool.begin().await?;
+                let mut qb = sqlx::QueryBuilder::<$db>::new("UPDATE teams SET name = name");
+                if let Some(v) = &up.name {
+                    qb.push(", name = ").push_bind(v.clone());
+                }
+                if let Some(v) = &up.description {
+                    qb.push(", description = ").push_bind(v.clone());
+                }
+                if let Some(v) = up.lead_id {
+                    qb.push(", lead_id = ").push_bind(v);
+                }
+                qb.push(" WHERE id = ").push_bind(id).push(" RETURNING id, name, description, lead_id, created_at");
+                let row: Option<TeamRow> = qb.build_query_as().fetch_optional(&mut *tx).await?;
+                let row = row.ok_or($crate::error::Error::NotFound("team"))?;
+                insert_audit(&mut tx, &audit.clone().on(id)).await?;
+                tx.commit().await?;
+                Ok(row.into())
+            }
+
             async fn delete_team(&self, id: i64, audit: &$crate::model::AuditRecord) -> $crate::error::Result<()> {
                 let mut tx = self.pool.begin().await?;
                 let done = sqlx::query("DELETE FROM teams WHERE id = $1").bind(id).execute(&mut *tx).await?;
@@ -550,6 +575,466 @@ macro_rules! impl_sql_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 row.map(TryInto::try_into).transpose()
+            }
+        }
+        #[async_trait::async_trait]
+        impl $crate::store::AuthStore for $store {
+            async fn record_login_failure(
+                &self,
+                user_id: i64,
+                threshold: i32,
+                audit: &$crate::model::AuditRecord,
+            ) -> $crate::error::Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let locked: Option<bool> = sqlx::query_scalar(&format!(
+                    "UPDATE users SET failed_logins = failed_logins + 1, \
+                     locked_at = CASE WHEN failed_logins + 1 >= $2 AND locked_at IS NULL THEN {now} ELSE locked_at END \
+                     WHERE id = $1 RETURNING locked_at IS NOT NULL",
+                    now = Self::NOW
+                ))
+                .bind(user_id)
+                .bind(threshold)
+                .fetch_optional(&mut *tx)
+                .await?;
+                insert_audit(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(locked.unwrap_or(false))
+            }
+
+            async fn record_login_success(&self, user_id: i64) -> $crate::error::Result<()> {
+                sqlx::query("UPDATE users SET failed_logins = 0 WHERE id = $1 AND failed_logins <> 0")
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn unlock_user(&self, user_id: i64, audit: &$crate::model::AuditRecord) -> $crate::error::Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("UPDATE users SET failed_logins = 0, locked_at = NULL WHERE id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::error::Error::NotFound("user"));
+                }
+                insert_audit(&mut tx, &audit.clone().on(user_id)).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn set_password_hash(
+                &self,
+                user_id: i64,
+                hash: &str,
+                end_sessions: bool,
+                audit: &$crate::model::AuditRecord,
+            ) -> $crate::error::Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(&format!(
+                    "UPDATE users SET password_hash = $2, updated_at = {now}, \
+                     session_epoch = session_epoch + CASE WHEN $3 THEN 1 ELSE 0 END WHERE id = $1",
+                    now = Self::NOW
+                ))
+                .bind(user_id)
+                .bind(hash)
+                .bind(end_sessions)
+                .execute(&mut *tx)
+                .await?;
+                if end_sessions {
+                    sqlx::query(&format!(
+                        "UPDATE refresh_tokens SET revoked_at = {now}, revoked_reason = 'password changed' \
+                         WHERE user_id = $1 AND revoked_at IS NULL",
+                        now = Self::NOW
+                    ))
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                insert_audit(&mut tx, &audit.clone().on(user_id)).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_session(&self, s: &$crate::model::NewSession) -> $crate::error::Result<()> {
+                sqlx::query(
+                    "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, ip, user_agent) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(s.user_id)
+                .bind(s.family_id)
+                .bind(&s.token_hash)
+                .bind(s.expires_at)
+                .bind(&s.ip)
+                .bind(&s.user_agent)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn rotate_session(
+                &self,
+                old_hash: &str,
+                new_hash: &str,
+                now: chrono::DateTime<chrono::Utc>,
+                idle_cutoff: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::error::Result<$crate::model::Rotation> {
+                let mut tx = self.pool.begin().await?;
+                // Only one of concurrent rotations of the same token can match `rotated_at IS NULL`.
+                let won: Option<(i64, uuid::Uuid, chrono::DateTime<chrono::Utc>, Option<String>, Option<String>)> =
+                    sqlx::query_as(
+                        "UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL \
+                         AND revoked_at IS NULL AND expires_at > $2 AND last_used_at > $3 \
+                         RETURNING user_id, family_id, expires_at, ip, user_agent",
+                    )
+                    .bind(old_hash)
+                    .bind(now)
+                    .bind(idle_cutoff)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some((user_id, family_id, expires_at, ip, user_agent)) = won {
+                    sqlx::query(
+                        "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, last_used_at, ip, user_agent) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(user_id)
+                    .bind(family_id)
+                    .bind(new_hash)
+                    .bind(expires_at)
+                    .bind(now)
+                    .bind(ip)
+                    .bind(user_agent)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    return Ok($crate::model::Rotation::Rotated { user_id, family_id, expires_at });
+                }
+                let seen: Option<(i64, uuid::Uuid, Option<chrono::DateTime<chrono::Utc>>)> =
+                    sqlx::query_as("SELECT user_id, family_id, rotated_at FROM refresh_tokens WHERE token_hash = $1")
+                        .bind(old_hash)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let outcome = match seen {
+                    Some((user_id, family_id, Some(_))) => {
+                        sqlx::query(
+                            "UPDATE refresh_tokens SET revoked_at = $2, revoked_reason = 'refresh token reuse' \
+                             WHERE family_id = $1 AND revoked_at IS NULL",
+                        )
+                        .bind(family_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                        $crate::model::Rotation::Reused { user_id, family_id }
+                    }
+                    _ => $crate::model::Rotation::Invalid,
+                };
+                tx.commit().await?;
+                Ok(outcome)
+            }
+
+            async fn revoke_session_family(&self, family: uuid::Uuid, reason: &str) -> $crate::error::Result<()> {
+                sqlx::query(&format!(
+                    "UPDATE refresh_tokens SET revoked_at = {now}, revoked_reason = $2 \
+                     WHERE family_id = $1 AND revoked_at IS NULL",
+                    now = Self::NOW
+                ))
+                .bind(family)
+                .bind(reason)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn session_family_active(
+                &self,
+                family: uuid::Uuid,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::error::Result<bool> {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NULL AND expires_at > $2",
+                )
+                .bind(family)
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(n > 0)
+            }
+
+            async fn end_all_sessions(&self, user_id: i64, audit: &$crate::model::AuditRecord) -> $crate::error::Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(&format!(
+                    "UPDATE refresh_tokens SET revoked_at = {now}, revoked_reason = 'all sessions ended' \
+                     WHERE user_id = $1 AND revoked_at IS NULL",
+                    now = Self::NOW
+                ))
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+                insert_audit(&mut tx, &audit.clone().on(user_id)).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_sessions(
+                &self,
+                user_id: i64,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::error::Result<Vec<$crate::model::SessionInfo>> {
+                // One row per family: its first token (login) and latest use.
+                let rows: Vec<(uuid::Uuid, chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>, Option<String>, Option<String>)> =
+                    sqlx::query_as(
+                        "SELECT family_id, min(created_at), max(last_used_at), max(expires_at), max(ip), max(user_agent) \
+                         FROM refresh_tokens WHERE user_id = $1 AND expires_at > $2 \
+                         GROUP BY family_id HAVING count(*) FILTER (WHERE revoked_at IS NULL AND rotated_at IS NULL) > 0 \
+                         ORDER BY max(last_used_at) DESC",
+                    )
+                    .bind(user_id)
+                    .bind(now)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, created_at, last_used_at, expires_at, ip, user_agent)| $crate::model::SessionInfo {
+                        id,
+                        created_at,
+                        last_used_at,
+                        expires_at,
+                        ip,
+                        user_agent,
+                    })
+                    .collect())
+            }
+
+            async fn totp_state(&self, user_id: i64) -> $crate::error::Result<Option<$crate::model::TotpState>> {
+                let row: Option<(Option<String>, bool, i64)> =
+                    sqlx::query_as("SELECT totp_secret, totp_enabled, totp_last_step FROM users WHERE id = $1")
+                        .bind(user_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(|(secret_enc, enabled, last_step)| $crate::model::TotpState { secret_enc, enabled, last_step }))
+            }
+
+            async fn set_pending_totp(&self, user_id: i64, secret_enc: &str) -> $crate::error::Result<()> {
+                let done = sqlx::query("UPDATE users SET totp_secret = $2 WHERE id = $1 AND NOT totp_enabled")
+                    .bind(user_id)
+                    .bind(secret_enc)
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::error::Error::conflict(
+                        "2fa-already-enabled",
+                        "two-factor authentication is already on; disable it first to set up a new device",
+                    ));
+                }
+                Ok(())
+            }
+
+            async fn enable_totp(
+                &self,
+                user_id: i64,
+                step: i64,
+                recovery_hashes: &[String],
+                audit: &$crate::model::AuditRecord,
+            ) -> $crate::error::Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE users SET totp_enabled = TRUE, totp_last_step = $2 \
+                     WHERE id = $1 AND NOT totp_enabled AND totp_secret IS NOT NULL AND totp_last_step < $2",
+                )
+                .bind(user_id)
+                .bind(step)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::error::Error::conflict(
+                        "2fa-not-pending",
+                        "no two-factor setup is pending (or it is already on); start with POST /api/auth/2fa/setup",
+                    ));
+                }
+                sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                for hash in recovery_hashes {
+                    sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+                        .bind(user_id)
+                        .bind(hash)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                insert_audit(&mut tx, &audit.clone().on(user_id)).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn use_totp_step(&self, user_id: i64, step: i64) -> $crate::error::Result<bool> {
+                let done = sqlx::query("UPDATE users SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2")
+                    .bind(user_id)
+                    .bind(step)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn use_recovery_code(&self, user_id: i64, code_hash: &str) -> $crate::error::Result<bool> {
+                let done = sqlx::query(&format!(
+                    "UPDATE recovery_codes SET used_at = {now} WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+                    now = Self::NOW
+                ))
+                .bind(user_id)
+                .bind(code_hash)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn disable_totp(&self, user_id: i64, audit: &$crate::model::AuditRecord) -> $crate::error::Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE users SET totp_enabled = FALSE, totp_secret = NULL WHERE id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                insert_audit(&mut tx, &audit.clone().on(user_id)).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_invitation(
+                &self,
+                inv: &$crate::model::NewInvitation,
+                audit: &$crate::model::AuditRecord,
+            ) -> $crate::error::Result<i64> {
+                let mut tx = self.pool.begin().await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO invitations (token_hash, email, role, team_id, created_by, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(&inv.token_hash)
+                .bind(&inv.email)
+                .bind(inv.role.as_str())
+                .bind(inv.team_id)
+                .bind(inv.created_by)
+                .bind(inv.expires_at)
+                .fetch_one(&mut *tx)
+                .await?;
+                insert_audit(&mut tx, &audit.clone().on(id)).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            async fn register_invited(
+                &self,
+                u: &$crate::model::NewUser,
+                token_hash: &str,
+                now: chrono::DateTime<chrono::Utc>,
+                audit: &$crate::model::AuditRecord,
+            ) -> $crate::error::Result<Option<$crate::model::User>> {
+                let mut tx = self.pool.begin().await?;
+                let inv: Option<(String, Option<i64>)> = sqlx::query_as(
+                    "UPDATE invitations SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
+                     RETURNING role, team_id",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((role, team_id)) = inv else { return Ok(None) };
+                let row: UserRow = sqlx::query_as(&format!(
+                    "INSERT INTO users (username, email, display_name, password_hash, role, team_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLUMNS}"
+                ))
+                .bind(&u.username)
+                .bind(&u.email)
+                .bind(&u.display_name)
+                .bind(&u.password_hash)
+                .bind(role)
+                .bind(team_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                insert_audit(&mut tx, &audit.clone().on(row.id)).await?;
+                tx.commit().await?;
+                Ok(Some(row.try_into()?))
+            }
+
+            async fn create_delegation(
+                &self,
+                d: &$crate::model::NewDelegation,
+                audit: &$crate::model::AuditRecord,
+            ) -> $crate::error::Result<$crate::model::Delegation> {
+                let mut tx = self.pool.begin().await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO delegations (grantor_id, grantee_id, capability, starts_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(d.grantor_id)
+                .bind(d.grantee_id)
+                .bind(d.capability.as_str())
+                .bind(d.starts_at)
+                .bind(d.expires_at)
+                .fetch_one(&mut *tx)
+                .await?;
+                insert_audit(&mut tx, &audit.clone().on(id)).await?;
+                tx.commit().await?;
+                Ok($crate::model::Delegation {
+                    id,
+                    grantor_id: d.grantor_id,
+                    grantee_id: d.grantee_id,
+                    capability: d.capability,
+                    starts_at: d.starts_at,
+                    expires_at: d.expires_at,
+                    revoked_at: None,
+                })
+            }
+
+            async fn active_delegations(
+                &self,
+                grantee: i64,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::error::Result<Vec<$crate::model::Delegation>> {
+                let rows: Vec<DelegationRow> = sqlx::query_as(&format!(
+                    "SELECT {DELEGATION_COLUMNS} FROM delegations WHERE grantee_id = $1 AND revoked_at IS NULL \
+                     AND starts_at <= $2 AND expires_at > $2 ORDER BY id"
+                ))
+                .bind(grantee)
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn list_delegations(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::error::Result<Vec<$crate::model::Delegation>> {
+                let rows: Vec<DelegationRow> = sqlx::query_as(&format!(
+                    "SELECT {DELEGATION_COLUMNS} FROM delegations WHERE revoked_at IS NULL AND expires_at > $1 ORDER BY id"
+                ))
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn revoke_delegation(
+                &self,
+                id: i64,
+                now: chrono::DateTime<chrono::Utc>,
+                audit: &$crate::model::AuditRecord,
+            ) -> $crate::error::Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("UPDATE delegations SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::error::Error::NotFound("delegation"));
+                }
+                insert_audit(&mut tx, &audit.clone().on(id)).await?;
+                tx.commit().await?;
+                Ok(())
             }
         }
     };

@@ -24,22 +24,18 @@ pub struct TestDb {
     pub url: String,
     kind: Db,
     name: String,
-    _dir: Option<tempfile::TempDir>,
+    /// Scratch folder of the test: the SQLite file, the keyring.
+    pub dir: tempfile::TempDir,
 }
 
 impl TestDb {
     pub async fn new(kind: Db) -> TestDb {
         let name = format!("uyoop_test_{}", uuid::Uuid::new_v4().simple());
+        let dir = tempfile::tempdir().unwrap();
         match kind {
             Db::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
                 let url = format!("sqlite://{}/{name}.db", dir.path().display());
-                TestDb {
-                    url,
-                    kind,
-                    name,
-                    _dir: Some(dir),
-                }
+                TestDb { url, kind, name, dir }
             }
             Db::Postgres => {
                 let admin = pg_admin_url();
@@ -58,7 +54,7 @@ impl TestDb {
                     url: url.to_string(),
                     kind,
                     name,
-                    _dir: None,
+                    dir,
                 }
             }
         }
@@ -70,6 +66,10 @@ impl TestDb {
         s.database.max_connections = 8;
         s.server.bind = "127.0.0.1:0".parse().unwrap();
         s.metrics.bind = "127.0.0.1:0".parse().unwrap();
+        s.secrets.keyring_path = self.dir.path().join("keyring.json");
+        // Test clients claim distinct client IPs through X-Forwarded-For (see `TestApp::login`), so
+        // per-IP rate limits stay on in every test without one test user starving another.
+        s.server.trusted_proxies = vec!["127.0.0.1/32".into()];
         s
     }
 
@@ -228,4 +228,157 @@ pub async fn assert_problem(resp: reqwest::Response, status: u16) -> serde_json:
     assert!(body["type"].as_str().unwrap().starts_with("/problems/"), "{body}");
     assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
     body
+}
+
+/// A signed-in test user.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: i64,
+    pub token: String,
+    pub refresh_cookie: Option<String>,
+    /// Base32 TOTP seed, when 2FA is on.
+    pub totp_secret: Option<String>,
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The current TOTP code of a base32 seed, `offset` steps away.
+pub fn totp_code(secret_b32: &str, offset: i64) -> String {
+    let secret = totp_rs::Secret::Encoded(secret_b32.to_owned())
+        .to_bytes()
+        .unwrap();
+    let t = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret, None, "x".into()).unwrap();
+    let now = chrono::Utc::now().timestamp() + offset * 30;
+    t.generate(u64::try_from(now).unwrap())
+}
+
+/// The value of the refresh cookie in a response, if set.
+pub fn refresh_cookie(resp: &reqwest::Response) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| {
+            c.strip_prefix("__Host-uyoop_refresh=")
+                .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
+        })
+}
+
+impl TestApp {
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        let mut req = self.client.post(self.url(path)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn get_auth(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in with a password (no second factor), from a client IP of the user's own.
+    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        let h = username
+            .bytes()
+            .fold(7u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)));
+        let ip = format!("198.18.{}.{}", (h >> 8) & 0xff, h & 0xff);
+        self.client
+            .post(self.url("/api/auth/login"))
+            .header("x-forwarded-for", ip)
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers the first user (ADMIN) and completes the mandatory 2FA setup.
+    pub async fn admin(&self) -> Session {
+        let resp = self
+            .post_json(
+                "/api/auth/register",
+                None,
+                serde_json::json!({"username": "admin", "email": "admin@example.com", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+        let resp = self.login("admin", PASSWORD).await;
+        assert_eq!(resp.status(), 200);
+        let cookie = refresh_cookie(&resp);
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["mfa_setup_required"], true);
+        let token = body["access_token"].as_str().unwrap().to_owned();
+        let setup: serde_json::Value = self
+            .post_json("/api/auth/2fa/setup", Some(&token), serde_json::json!({}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let secret = setup["secret"].as_str().unwrap().to_owned();
+        let resp = self
+            .post_json(
+                "/api/auth/2fa/enable",
+                Some(&token),
+                serde_json::json!({"code": totp_code(&secret, 0)}),
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+        Session {
+            id: body["user"]["id"].as_i64().unwrap(),
+            token,
+            refresh_cookie: cookie,
+            totp_secret: Some(secret),
+        }
+    }
+
+    /// An ADMIN creates a user with `role`, who then signs in.
+    pub async fn user(&self, admin: &Session, username: &str, role: &str) -> Session {
+        let resp = self
+            .post_json(
+                "/api/users",
+                Some(&admin.token),
+                serde_json::json!({"username": username, "email": format!("{username}@example.com"),
+                                   "password": PASSWORD, "role": role}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+        let created: serde_json::Value = resp.json().await.unwrap();
+        let resp = self.login(username, PASSWORD).await;
+        assert_eq!(resp.status(), 200);
+        let cookie = refresh_cookie(&resp);
+        let body: serde_json::Value = resp.json().await.unwrap();
+        Session {
+            id: created["id"].as_i64().unwrap(),
+            token: body["access_token"].as_str().unwrap().to_owned(),
+            refresh_cookie: cookie,
+            totp_secret: None,
+        }
+    }
 }

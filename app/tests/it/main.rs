@@ -6,9 +6,11 @@
 //! `UYOOP_TEST_PG_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`), which
 //! `scripts/test.sh` starts when it is not running.
 
+mod auth;
 mod cli;
 mod foundation;
 mod helpers;
 mod ratelimit;
+mod rbac_matrix;
 mod secrets;
 mod store_contract;
