@@ -74,6 +74,105 @@ pub struct Settings {
     pub vault: VaultSettings,
     /// Rate limits.
     pub ratelimit: RateLimitSettings,
+    /// Background jobs (reminders, digests, deliveries, cron git actions).
+    pub jobs: JobSettings,
+    /// Outgoing e-mail.
+    pub smtp: SmtpSettings,
+    /// Chat notifications (Slack, Microsoft Teams incoming webhooks).
+    pub notify: NotifySettings,
+    /// Deployment rules: conflicts, freezes, approvals.
+    pub deployments: DeploymentSettings,
+}
+
+/// Background job worker settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobSettings {
+    /// Run a worker in this process (every replica does by default; jobs are claimed once).
+    pub enabled: bool,
+    /// Jobs run at the same time by this worker.
+    pub concurrency: u32,
+    /// How often an idle worker looks for due jobs, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// A running job's worker proves it is alive this often, in seconds.
+    pub heartbeat_secs: u64,
+    /// A running job whose worker has been silent this long is given to another worker, in seconds.
+    pub stale_after_secs: u64,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            concurrency: 4,
+            poll_interval_ms: 1000,
+            heartbeat_secs: 10,
+            stale_after_secs: 60,
+        }
+    }
+}
+
+/// SMTP settings; no host means no e-mail (in-app notifications still work).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpSettings {
+    /// Server host; empty disables e-mail.
+    pub host: String,
+    /// Server port (587 STARTTLS, 465 TLS, 25 or a local relay).
+    pub port: u16,
+    /// `starttls`, `tls` or `none` (only for a relay on loopback or in tests).
+    pub security: String,
+    /// Login, if the server wants one.
+    pub username: Option<String>,
+    /// Password.
+    pub password: Option<Secret>,
+    /// Sender, e.g. `uYoop-Cal <noreply@example.com>`.
+    pub from: String,
+    /// Hour (0-23, server time zone UTC) of the daily digest.
+    pub digest_hour_utc: u8,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 587,
+            security: "starttls".to_owned(),
+            username: None,
+            password: None,
+            from: "uYoop-Cal <noreply@localhost>".to_owned(),
+            digest_hour_utc: 7,
+        }
+    }
+}
+
+/// Chat notification settings: incoming-webhook URLs are secrets.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifySettings {
+    /// Slack incoming webhook.
+    pub slack_webhook_url: Option<Secret>,
+    /// Microsoft Teams incoming webhook.
+    pub teams_webhook_url: Option<Secret>,
+}
+
+/// Deployment rules.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeploymentSettings {
+    /// What an overlapping prod window on the same service does: `refuse` or `flag`.
+    pub conflict_policy: String,
+    /// Let an ADMIN approve their own prod window (single-admin instances); audited.
+    pub allow_self_approval: bool,
+}
+
+impl Default for DeploymentSettings {
+    fn default() -> Self {
+        Self {
+            conflict_policy: "refuse".to_owned(),
+            allow_self_approval: false,
+        }
+    }
 }
 
 /// Who may create an account through `/api/auth/register` (the very first user always may, and
@@ -415,7 +514,7 @@ impl Settings {
             None => value["redis"]["url"] = serde_json::Value::String(String::new()),
         }
         value["vault"]["token"] = serde_json::Value::String(if token_set { "***" } else { "" }.to_owned());
-        for section in ["vault"] {
+        for section in ["vault", "smtp", "notify"] {
             if let Some(map) = value[section].as_object_mut() {
                 map.retain(|_, v| !v.is_null());
             }
@@ -475,6 +574,30 @@ impl Settings {
             return Err(ConfigError(
                 "vault.token or vault.role: secrets.backend is vault, so set a token (development) or a \
                  Kubernetes auth role"
+                    .to_owned(),
+            ));
+        }
+        if !matches!(self.deployments.conflict_policy.as_str(), "refuse" | "flag") {
+            return Err(ConfigError(
+                "deployments.conflict_policy: use `refuse` or `flag`".to_owned(),
+            ));
+        }
+        if !matches!(self.smtp.security.as_str(), "starttls" | "tls" | "none") {
+            return Err(ConfigError(
+                "smtp.security: use `starttls`, `tls` or `none`".to_owned(),
+            ));
+        }
+        if self.smtp.digest_hour_utc > 23 {
+            return Err(ConfigError(
+                "smtp.digest_hour_utc: an hour from 0 to 23".to_owned(),
+            ));
+        }
+        if self.jobs.concurrency == 0
+            || self.jobs.heartbeat_secs == 0
+            || self.jobs.stale_after_secs <= self.jobs.heartbeat_secs
+        {
+            return Err(ConfigError(
+                "jobs: concurrency and heartbeat_secs must be at least 1, and stale_after_secs greater than heartbeat_secs"
                     .to_owned(),
             ));
         }
