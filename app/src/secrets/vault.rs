@@ -11,6 +11,12 @@
 //! Every call is retried with exponential backoff on transient failures (connection refused,
 //! 5xx, a sealed or standby node) until [`RetryPolicy::deadline`], so a leader change is survived.
 //!
+//! OpenBao standbys answer reads themselves and may lag the leader by a few milliseconds. Every
+//! request carries the `X-Vault-Index` of the last write this process saw, with
+//! `X-Vault-Inconsistent: forward-active-node`, so a process always reads its own writes (a key
+//! just created or rotated, a secret just stored). Another replica's write becomes visible as soon
+//! as the standby has applied it.
+//!
 //! Vault errors are turned into messages here; `vaultrs` errors are never kept as a cause,
 //! because some carry the raw response body, which may hold key material.
 
@@ -24,20 +30,30 @@ use anyhow::anyhow;
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use http::HeaderValue;
+use rustify::endpoint::{Endpoint, MiddleWare};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, RwLock};
 use tokio::time::Instant;
-use vaultrs::api::kv2::requests::{ReadSecretRequest, SetSecretRequestOptions};
+use vaultrs::api::auth::kubernetes::requests::LoginWithKubernetesRequest;
+use vaultrs::api::kv2::requests::{ReadSecretRequest, SetSecretRequest, SetSecretRequestOptions};
 use vaultrs::api::sys::requests::ReadHealthRequest;
 use vaultrs::api::token::requests::LookupTokenSelfRequest;
-use vaultrs::api::transit::requests::ReadKeyRequest;
-use vaultrs::client::{Identity, VaultClient, VaultClientSettingsBuilder};
+use vaultrs::api::transit::requests::{
+    CreateKeyRequest, DecryptDataRequest, EncryptDataRequest, ReadKeyRequest,
+};
+use vaultrs::api::{AuthInfo, EndpointError, EndpointMiddleware, EndpointResult};
+use vaultrs::client::{Client, Identity, VaultClient, VaultClientSettingsBuilder};
 use vaultrs::error::ClientError;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::{JwtKeys, KEY_BYTES, SecretStore, check_secret_name, json_error_kind, new_kid, random_bytes};
 use crate::config::{ConfigError, Secret, VaultSettings};
 use crate::error::{Error, Result};
+
+/// Check-and-set rounds before a JWT key write gives up (another writer kept winning).
+const CAS_ATTEMPTS: u32 = 12;
 
 /// How long and how often a call to Vault is retried.
 #[derive(Debug, Clone)]
@@ -123,6 +139,52 @@ pub struct VaultStore {
     retry: RetryPolicy,
     session: RwLock<Option<Session>>,
     login_lock: Mutex<()>,
+    /// `X-Vault-Index` of the last write answered (see the module documentation).
+    index: std::sync::Mutex<Option<HeaderValue>>,
+}
+
+/// vaultrs's middleware (API version, token) plus OpenBao's consistency headers.
+struct Consistency<'a> {
+    inner: &'a EndpointMiddleware,
+    index: &'a std::sync::Mutex<Option<HeaderValue>>,
+}
+
+impl Consistency<'_> {
+    fn last_index(&self) -> Option<HeaderValue> {
+        self.index.lock().map_or(None, |i| i.clone())
+    }
+}
+
+impl MiddleWare for Consistency<'_> {
+    fn request<E: Endpoint>(
+        &self,
+        endpoint: &E,
+        req: &mut http::Request<Vec<u8>>,
+    ) -> std::result::Result<(), rustify::errors::ClientError> {
+        self.inner.request(endpoint, req)?;
+        if let Some(index) = self.last_index() {
+            let headers = req.headers_mut();
+            headers.insert("X-Vault-Index", index);
+            headers.insert(
+                "X-Vault-Inconsistent",
+                HeaderValue::from_static("forward-active-node"),
+            );
+        }
+        Ok(())
+    }
+
+    fn response<E: Endpoint>(
+        &self,
+        endpoint: &E,
+        resp: &mut http::Response<Vec<u8>>,
+    ) -> std::result::Result<(), rustify::errors::ClientError> {
+        if let Some(index) = resp.headers().get("X-Vault-Index")
+            && let Ok(mut last) = self.index.lock()
+        {
+            *last = Some(index.clone());
+        }
+        self.inner.response(endpoint, resp)
+    }
 }
 
 impl std::fmt::Debug for VaultStore {
@@ -206,7 +268,7 @@ impl StoredJwtKeys {
 }
 
 /// A named secret as stored in KV.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct NamedSecret {
     value: String,
 }
@@ -306,6 +368,7 @@ impl VaultStore {
             retry,
             session: RwLock::new(None),
             login_lock: Mutex::new(()),
+            index: std::sync::Mutex::new(None),
         };
         if let Auth::Token(token) = &store.auth {
             let client = Arc::new(store.build_client(token.expose())?);
@@ -435,7 +498,14 @@ impl VaultStore {
         let info = self
             .with_retries(classify, || {
                 let anonymous = anonymous.clone();
-                async move { vaultrs::auth::kubernetes::login(anonymous.as_ref(), mount, role, jwt).await }
+                async move {
+                    let endpoint = LoginWithKubernetesRequest {
+                        mount: mount.to_owned(),
+                        role: role.to_owned(),
+                        jwt: jwt.to_owned(),
+                    };
+                    self.exec_auth(anonymous.as_ref(), endpoint).await
+                }
             })
             .await
             .map_err(|failure| match failure {
@@ -523,14 +593,63 @@ impl VaultStore {
         }
     }
 
+    /// Executes `endpoint` with `client`'s token and the consistency headers.
+    async fn exec<E: Endpoint>(
+        &self,
+        client: &VaultClient,
+        endpoint: E,
+    ) -> std::result::Result<rustify::endpoint::EndpointResult<E::Response>, ClientError> {
+        let middleware = Consistency {
+            inner: client.middle(),
+            index: &self.index,
+        };
+        endpoint
+            .with_middleware(&middleware)
+            .exec(client.http())
+            .await
+            .map_err(api_error)
+    }
+
+    /// [`VaultStore::exec`], returning the `data` of Vault's answer.
+    async fn exec_data<E>(
+        &self,
+        client: &VaultClient,
+        endpoint: E,
+    ) -> std::result::Result<E::Response, ClientError>
+    where
+        E: Endpoint,
+        E::Response: DeserializeOwned + Send + Sync,
+    {
+        let answer: EndpointResult<E::Response> = self.exec(client, endpoint).await?.wrap()?;
+        answer.data.ok_or(ClientError::ResponseDataEmptyError)
+    }
+
+    /// [`VaultStore::exec`], ignoring the body.
+    async fn exec_empty<E: Endpoint>(
+        &self,
+        client: &VaultClient,
+        endpoint: E,
+    ) -> std::result::Result<(), ClientError> {
+        self.exec(client, endpoint).await.map(drop)
+    }
+
+    /// [`VaultStore::exec`] of a login, returning the new token.
+    async fn exec_auth<E: Endpoint<Response = ()>>(
+        &self,
+        client: &VaultClient,
+        endpoint: E,
+    ) -> std::result::Result<AuthInfo, ClientError> {
+        let answer: EndpointResult<()> = self.exec(client, endpoint).await?.wrap()?;
+        answer.auth.ok_or(ClientError::ResponseEmptyError)
+    }
+
     fn jwt_path(&self) -> String {
         format!("{}/jwt", self.kv_path)
     }
 
-    /// The stored key set and its KV version, if any.
-    async fn read_jwt(&self) -> Result<Option<(StoredJwtKeys, u64)>> {
-        let (mount, path) = (self.kv_mount.as_str(), self.jwt_path());
-        let path = path.as_str();
+    /// The data of the KV v2 secret at `path` (under the app's path) and its version, if any.
+    async fn kv_read(&self, what: &str, path: &str) -> Result<Option<(serde_json::Value, u64)>> {
+        let mount = self.kv_mount.as_str();
         let read = self
             .call(|c| async move {
                 let endpoint = ReadSecretRequest {
@@ -538,19 +657,61 @@ impl VaultStore {
                     path: path.to_owned(),
                     version: None,
                 };
-                vaultrs::api::exec_with_result(c.as_ref(), endpoint).await
+                self.exec_data(c.as_ref(), endpoint).await
             })
             .await?;
-        let response = match read {
-            Ok(r) => r,
-            Err(Failure::NotFound) => return Ok(None),
-            Err(f) => return Err(self.error("read JWT keys", f)),
-        };
-        if response.data.is_null() {
-            // A deleted latest version: the same as none.
-            return Ok(None);
+        match read {
+            // A deleted latest version reads as `null` data: the same as none.
+            Ok(r) if r.data.is_null() => Ok(None),
+            Ok(r) => Ok(Some((r.data, r.metadata.version))),
+            Err(Failure::NotFound) => Ok(None),
+            Err(f) => Err(self.error(what, f)),
         }
-        let keys: StoredJwtKeys = serde_json::from_value(response.data).map_err(|e| {
+    }
+
+    /// Writes `data` at `path`; with `cas`, only if the secret is still at that version (0: does
+    /// not exist yet). `Ok(false)`: someone else wrote first.
+    async fn kv_write(
+        &self,
+        what: &str,
+        path: &str,
+        data: serde_json::Value,
+        cas: Option<u64>,
+    ) -> Result<bool> {
+        let cas = cas
+            .map(|v| u32::try_from(v).map(|cas| SetSecretRequestOptions { cas }))
+            .transpose()
+            .map_err(|_| Error::Internal(anyhow!("KV version out of range")))?;
+        let (mount, data) = (self.kv_mount.as_str(), &data);
+        let written = self
+            .call(|c| {
+                let options = cas.clone();
+                async move {
+                    let endpoint = SetSecretRequest {
+                        mount: mount.to_owned(),
+                        path: path.to_owned(),
+                        data: data.clone(),
+                        options,
+                    };
+                    self.exec_empty(c.as_ref(), endpoint).await
+                }
+            })
+            .await?;
+        match written {
+            Ok(()) => Ok(true),
+            Err(Failure::CasMismatch) => Ok(false),
+            Err(f) => Err(self.error(what, f)),
+        }
+    }
+
+    /// The stored key set and its KV version, if any.
+    async fn read_jwt(&self) -> Result<Option<(StoredJwtKeys, u64)>> {
+        let path = self.jwt_path();
+        let Some((data, version)) = self.kv_read("read JWT keys", &path).await? else {
+            return Ok(None);
+        };
+        let mount = &self.kv_mount;
+        let keys: StoredJwtKeys = serde_json::from_value(data).map_err(|e| {
             Error::Internal(anyhow!(
                 "{mount}/{path} in Vault is not a uYoop-Cal JWT key set ({})",
                 json_error_kind(&e)
@@ -561,27 +722,24 @@ impl VaultStore {
                 "{mount}/{path} in Vault is not a valid JWT key set: {why}"
             ))
         })?;
-        Ok(Some((keys, response.metadata.version)))
+        Ok(Some((keys, version)))
     }
 
     /// Writes the key set if the secret is still at `version` (0: does not exist yet).
     /// `Ok(false)`: someone else wrote first.
     async fn write_jwt(&self, keys: &StoredJwtKeys, version: u64) -> Result<bool> {
-        let cas = u32::try_from(version)
-            .map_err(|_| Error::Internal(anyhow!("JWT key set version {version} is out of range")))?;
-        let (mount, path) = (self.kv_mount.as_str(), self.jwt_path());
-        let path = path.as_str();
-        let written = self
-            .call(|c| async move {
-                vaultrs::kv2::set_with_options(c.as_ref(), mount, path, keys, SetSecretRequestOptions { cas })
-                    .await
-            })
-            .await?;
-        match written {
-            Ok(_) => Ok(true),
-            Err(Failure::CasMismatch) => Ok(false),
-            Err(f) => Err(self.error("write JWT keys", f)),
-        }
+        let data = serde_json::to_value(keys).map_err(|e| {
+            Error::Internal(anyhow!("cannot encode the JWT key set: {}", json_error_kind(&e)))
+        })?;
+        self.kv_write("write JWT keys", &self.jwt_path(), data, Some(version))
+            .await
+    }
+
+    /// A pause before trying a check-and-set again: a standby may not have seen the other
+    /// writer's version yet.
+    async fn cas_pause(&self, attempt: u32) {
+        let pause = self.retry.initial_backoff * 2u32.saturating_pow(attempt.min(4));
+        tokio::time::sleep(jitter(pause.min(self.retry.max_backoff))).await;
     }
 
     /// Makes sure the Transit key exists, creating it when missing and allowed, then proves that
@@ -594,7 +752,7 @@ impl VaultStore {
                     mount: mount.to_owned(),
                     name: name.to_owned(),
                 };
-                vaultrs::api::exec_with_empty(c.as_ref(), endpoint).await
+                self.exec_empty(c.as_ref(), endpoint).await
             })
             .await?;
         match read {
@@ -602,9 +760,14 @@ impl VaultStore {
             Ok(()) | Err(Failure::Denied(_)) => {}
             Err(Failure::NotFound) => {
                 let created = self
-                    .call(
-                        |c| async move { vaultrs::transit::key::create(c.as_ref(), mount, name, None).await },
-                    )
+                    .call(|c| async move {
+                        let endpoint = CreateKeyRequest {
+                            mount: mount.to_owned(),
+                            name: name.to_owned(),
+                            ..CreateKeyRequest::default()
+                        };
+                        self.exec_empty(c.as_ref(), endpoint).await
+                    })
                     .await?;
                 match created {
                     Ok(()) => tracing::info!(mount, key = name, "created the Transit key"),
@@ -642,7 +805,7 @@ impl SecretStore for VaultStore {
     async fn jwt_keys(&self) -> Result<JwtKeys> {
         // Replicas racing to create the first key set: check-and-set 0 lets one win, the others
         // read the winner's.
-        for _ in 0..5 {
+        for attempt in 0..CAS_ATTEMPTS {
             if let Some((keys, _)) = self.read_jwt().await? {
                 return Ok(keys.to_jwt_keys());
             }
@@ -651,12 +814,13 @@ impl SecretStore for VaultStore {
                 tracing::info!(kid = %fresh.current, "created the JWT signing key set in Vault");
                 return Ok(fresh.to_jwt_keys());
             }
+            self.cas_pause(attempt).await;
         }
         Err(self.error("create JWT keys", Failure::CasMismatch))
     }
 
     async fn rotate_jwt_key(&self) -> Result<String> {
-        for _ in 0..10 {
+        for attempt in 0..CAS_ATTEMPTS {
             let (mut keys, version) = match self.read_jwt().await? {
                 Some(found) => found,
                 None => (StoredJwtKeys::generate()?, 0),
@@ -666,6 +830,7 @@ impl SecretStore for VaultStore {
                 tracing::info!(%kid, "rotated the JWT signing key in Vault");
                 return Ok(kid);
             }
+            self.cas_pause(attempt).await;
         }
         Err(self.error("rotate JWT keys", Failure::CasMismatch))
     }
@@ -679,7 +844,13 @@ impl SecretStore for VaultStore {
         );
         let response = self
             .call_ok("transit encrypt", |c| async move {
-                vaultrs::transit::data::encrypt(c.as_ref(), mount, name, encoded, None).await
+                let endpoint = EncryptDataRequest {
+                    mount: mount.to_owned(),
+                    name: name.to_owned(),
+                    plaintext: encoded.to_owned(),
+                    ..EncryptDataRequest::default()
+                };
+                self.exec_data(c.as_ref(), endpoint).await
             })
             .await?;
         if !response.ciphertext.starts_with("vault:v") {
@@ -699,7 +870,13 @@ impl SecretStore for VaultStore {
         let (mount, name) = (self.transit_mount.as_str(), self.transit_key.as_str());
         let response = self
             .call_ok("transit decrypt", |c| async move {
-                vaultrs::transit::data::decrypt(c.as_ref(), mount, name, ciphertext, None).await
+                let endpoint = DecryptDataRequest {
+                    mount: mount.to_owned(),
+                    name: name.to_owned(),
+                    ciphertext: ciphertext.to_owned(),
+                    ..DecryptDataRequest::default()
+                };
+                self.exec_data(c.as_ref(), endpoint).await
             })
             .await?;
         let encoded = Zeroizing::new(response.plaintext);
@@ -709,30 +886,25 @@ impl SecretStore for VaultStore {
 
     async fn get_secret(&self, name: &str) -> Result<Option<Secret>> {
         check_secret_name(name)?;
-        let (mount, path) = (self.kv_mount.as_str(), format!("{}/secrets/{name}", self.kv_path));
-        let path = path.as_str();
-        let read = self
-            .call(|c| async move { vaultrs::kv2::read::<NamedSecret>(c.as_ref(), mount, path).await })
-            .await?;
-        match read {
-            Ok(secret) => Ok(Some(Secret::new(secret.value.clone()))),
-            Err(Failure::NotFound) => Ok(None),
-            Err(f) => Err(self.error("read a named secret", f)),
-        }
+        let path = format!("{}/secrets/{name}", self.kv_path);
+        let Some((data, _)) = self.kv_read("read a named secret", &path).await? else {
+            return Ok(None);
+        };
+        let secret: NamedSecret = serde_json::from_value(data).map_err(|e| {
+            Error::Internal(anyhow!(
+                "{}/{path} in Vault is not a named secret ({})",
+                self.kv_mount,
+                json_error_kind(&e)
+            ))
+        })?;
+        Ok(Some(Secret::new(secret.value.clone())))
     }
 
     async fn put_secret(&self, name: &str, value: &Secret) -> Result<()> {
         check_secret_name(name)?;
-        let (mount, path) = (self.kv_mount.as_str(), format!("{}/secrets/{name}", self.kv_path));
-        let path = path.as_str();
-        let data = NamedSecret {
-            value: value.expose().to_owned(),
-        };
-        let data = &data;
-        self.call_ok("write a named secret", |c| async move {
-            vaultrs::kv2::set(c.as_ref(), mount, path, data).await
-        })
-        .await?;
+        let path = format!("{}/secrets/{name}", self.kv_path);
+        let data = serde_json::json!({ "value": value.expose() });
+        self.kv_write("write a named secret", &path, data, None).await?;
         Ok(())
     }
 
@@ -752,17 +924,34 @@ impl SecretStore for VaultStore {
                     perfstandbyok: Some(true),
                     ..ReadHealthRequest::default()
                 };
-                vaultrs::api::exec_with_empty(client.as_ref(), endpoint).await
+                self.exec_empty(client.as_ref(), endpoint).await
             }
         })
         .await
         .map_err(|f| self.error("sys/health", f))?;
         // Then our credentials: a wrong or expired token fails here, not at the first login.
         self.call_ok("token lookup-self", |c| async move {
-            vaultrs::api::exec_with_empty(c.as_ref(), LookupTokenSelfRequest {}).await
+            self.exec_empty(c.as_ref(), LookupTokenSelfRequest {}).await
         })
         .await
     }
+}
+
+/// Reads Vault's `{"errors": [...]}` out of an error response, as vaultrs does; any other
+/// failure keeps its transport error (whose body, if any, is never shown).
+fn api_error(e: rustify::errors::ClientError) -> ClientError {
+    if let rustify::errors::ClientError::ServerResponseError {
+        code,
+        content: Some(body),
+    } = &e
+        && let Ok(parsed) = serde_json::from_str::<EndpointError>(body)
+    {
+        return ClientError::APIError {
+            code: *code,
+            errors: parsed.errors,
+        };
+    }
+    ClientError::RestClientError { source: e }
 }
 
 /// Classifies a failed call. Only codes and Vault's own error strings are kept: never a body.

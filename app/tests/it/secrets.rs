@@ -21,6 +21,9 @@ use uyoop_cal::Error;
 use uyoop_cal::config::{Secret, SecretsBackend, Settings, VaultSettings};
 use uyoop_cal::secrets::{self, DynSecrets, LocalKeyring, RetryPolicy, SecretStore, VaultStore};
 
+mod kubernetes;
+mod raft;
+
 /// How long a dev server may take to answer `sys/health` (2 shared cores).
 const START_DEADLINE: Duration = Duration::from_secs(60);
 
