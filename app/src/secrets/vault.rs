@@ -416,9 +416,9 @@ impl VaultStore {
         let addr = &self.addr;
         match failure {
             Failure::Transient(why) => Error::Unavailable(format!(
-                "Vault/OpenBao at {addr} did not complete `{what}` within {} s (last error: {why}); \
+                "Vault/OpenBao at {addr} did not complete `{what}` within {:?} (last error: {why}); \
                  check that it is running, unsealed and reachable (vault.addr, vault.cacert)",
-                self.retry.deadline.as_secs()
+                self.retry.deadline
             )),
             Failure::Sealed => Error::Unavailable(format!(
                 "Vault/OpenBao at {addr} is sealed; unseal it (`bao operator unseal`)"
@@ -961,8 +961,11 @@ fn classify(e: &ClientError) -> Failure {
         ClientError::APIError { code, errors } => by_status(*code, errors),
         ClientError::RestClientError { source } => match source {
             Http::ServerResponseError { code, .. } => by_status(*code, &[]),
-            Http::RequestError { .. } | Http::ResponseError { .. } => {
-                Failure::Transient("connection failed or timed out".to_owned())
+            // The cause (refused, timed out, certificate not trusted) says what to fix; it holds
+            // the URL, never a header or a body.
+            Http::RequestError { source, .. } | Http::ResponseError { source } => {
+                let cause: String = format!("{source:#}").chars().take(300).collect();
+                Failure::Transient(format!("connection failed: {cause}"))
             }
             Http::ResponseParseError { .. } | Http::ResponseConversionError { .. } => {
                 Failure::Other("unexpected response body".to_owned())

@@ -23,6 +23,7 @@ use uyoop_cal::secrets::{self, DynSecrets, LocalKeyring, RetryPolicy, SecretStor
 
 mod kubernetes;
 mod raft;
+mod tls;
 
 /// How long a dev server may take to answer `sys/health` (2 shared cores).
 const START_DEADLINE: Duration = Duration::from_secs(60);
@@ -90,7 +91,12 @@ impl Drop for Bao {
 impl Bao {
     /// A fresh dev server with Transit enabled at `transit/`.
     async fn start() -> Bao {
-        let bao = Self::start_on(free_port(), random_token()).await;
+        Self::start_with(&[]).await
+    }
+
+    /// [`Bao::start`] with more `bao server` arguments (e.g. `-config` for another listener).
+    async fn start_with(extra_args: &[String]) -> Bao {
+        let bao = Self::launch(free_port(), random_token(), extra_args).await;
         bao.sys("POST", "sys/mounts/transit", json!({"type": "transit"}))
             .await;
         bao
@@ -99,6 +105,10 @@ impl Bao {
     /// A dev server on `port` with root token `token` (in memory: a restart starts empty, with
     /// KV v2 at `secret/`).
     async fn start_on(port: u16, root_token: String) -> Bao {
+        Self::launch(port, root_token, &[]).await
+    }
+
+    async fn launch(port: u16, root_token: String, extra_args: &[String]) -> Bao {
         let dir = tempfile::tempdir().unwrap();
         let log = std::fs::File::create(dir.path().join("bao.log")).unwrap();
         let child = Command::new(bao_binary())
@@ -108,6 +118,7 @@ impl Bao {
                 &format!("-dev-root-token-id={root_token}"),
                 &format!("-dev-listen-address=127.0.0.1:{port}"),
             ])
+            .args(extra_args)
             // The dev server writes ~/.vault-token: keep it in the test's directory.
             .env("HOME", dir.path())
             .env_remove("BAO_ADDR")
