@@ -107,17 +107,19 @@ pub async fn require(
     if caller.can(p) {
         return Ok(());
     }
-    deny(state, caller, meta, &format!("{p:?}")).await
+    Err(deny(state, caller, meta, &format!("{p:?}")).await)
 }
 
-/// Audits an authorization denial and returns the 403.
-pub async fn deny(state: &AppState, caller: &Caller, meta: &ClientMeta, what: &str) -> Result<(), Error> {
+/// Audits an authorization denial and returns the 403 to answer (or the audit write's error).
+pub async fn deny(state: &AppState, caller: &Caller, meta: &ClientMeta, what: &str) -> Error {
     let mut record = meta.audit(Some(caller.id()), "jwt", "authz.denied", "route");
     record.outcome = Outcome::Failure;
     record.details = serde_json::json!({ "needed": what, "role": caller.role().as_str() });
-    state.store.append_audit(&record).await?;
-    Err(Error::forbidden(
+    if let Err(e) = state.store.append_audit(&record).await {
+        return e;
+    }
+    Error::forbidden(
         "forbidden",
         format!("your role ({}) may not do this", caller.role().as_str()),
-    ))
+    )
 }

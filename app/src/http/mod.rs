@@ -78,6 +78,7 @@ impl std::fmt::Debug for AppState {
         (name = "users", description = "Users, invitations, delegations"),
         (name = "teams", description = "Teams and their members"),
         (name = "audit", description = "The audit trail"),
+        (name = "events", description = "Calendar events, deployment approvals, freezes, the iCalendar feed"),
     )
 )]
 pub struct ApiDoc;
@@ -110,6 +111,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::users::router())
         .merge(crate::teams::router())
         .merge(crate::audit::router())
+        .merge(crate::events::router())
 }
 
 /// The OpenAPI document generated from the code.

@@ -144,6 +144,43 @@ pub struct MeetingExtra {
     /// Tags.
     #[serde(default)]
     pub tags: MeetingTags,
+    /// Repetition; the server derives the RFC 5545 RRULE of the event from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurrence: Option<Recurrence>,
+}
+
+/// How often a meeting repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Frequency {
+    /// Once.
+    None,
+    /// Every day (or every `interval` days).
+    Daily,
+    /// Every week, same weekday.
+    Weekly,
+    /// Every month, same day of month.
+    Monthly,
+}
+
+/// A meeting's repetition, as the wizard asks for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Recurrence {
+    /// Frequency.
+    pub freq: Frequency,
+    /// Every n days/weeks/months (1 by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<u32>,
+    /// Last day of the series (inclusive, in UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<chrono::NaiveDate>,
+    /// Number of occurrences.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// Only on these weekdays (`MO`..`SU`), for daily or weekly meetings (e.g. a Mon-Fri standup).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_day: Vec<String>,
 }
 
 /// Target environment of a deployment.
@@ -159,6 +196,13 @@ pub enum Environment {
 }
 
 impl Environment {
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Environment::Dev, Environment::Staging, Environment::Prod]
+            .into_iter()
+            .find(|e| e.as_str() == s)
+    }
+
     /// The stored form.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -461,4 +505,132 @@ pub struct EventQuery {
     pub created_by: Option<Id>,
     /// At most this many rows.
     pub limit: i64,
+}
+
+/// One step of a production approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalAction {
+    /// The requester submitted the window.
+    Submitted,
+    /// An ADMIN started reviewing.
+    ReviewStarted,
+    /// An ADMIN approved.
+    Approved,
+    /// An ADMIN refused (with a comment).
+    Refused,
+    /// The requester withdrew it.
+    Withdrawn,
+}
+
+impl ApprovalAction {
+    /// Stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalAction::Submitted => "submitted",
+            ApprovalAction::ReviewStarted => "review_started",
+            ApprovalAction::Approved => "approved",
+            ApprovalAction::Refused => "refused",
+            ApprovalAction::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        use ApprovalAction::*;
+        [Submitted, ReviewStarted, Approved, Refused, Withdrawn]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
+}
+
+/// Who did something, as lists show it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Actor {
+    /// User id.
+    pub id: Id,
+    /// Username.
+    pub username: String,
+}
+
+/// A row of an event's history: an approval step or a status change.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    /// Identifier (per kind).
+    pub id: Id,
+    /// `approval` or `status`.
+    pub kind: String,
+    /// For approvals: the step (`submitted`, `approved` ...); for status changes: `from->to`.
+    pub action: String,
+    /// Status before (status changes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_status: Option<String>,
+    /// Status after (status changes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_status: Option<String>,
+    /// Who.
+    pub actor: Option<Actor>,
+    /// Why.
+    pub comment: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A change of status, guarded by the status it starts from.
+#[derive(Debug, Clone)]
+pub struct StatusChange {
+    /// Expected current status (else 409).
+    pub from: EventStatus,
+    /// New status.
+    pub to: EventStatus,
+    /// Who.
+    pub actor_id: Option<Id>,
+    /// Why.
+    pub comment: String,
+    /// An approval step recorded with the change, if any.
+    pub approval: Option<ApprovalAction>,
+    /// Set `approved_by`/`approved_at` (approval) or clear them (`Some(None)`).
+    pub approved_by: Option<Option<Id>>,
+    /// New payload (e.g. a ticked checklist), if it changes too.
+    pub payload: Option<EventPayload>,
+}
+
+/// A period during which production deployments are blocked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FreezePeriod {
+    /// Identifier.
+    pub id: Id,
+    /// Name shown in refusals, e.g. "Year-end freeze".
+    pub name: String,
+    /// Start (of the first occurrence when recurring).
+    pub starts_at: DateTime<Utc>,
+    /// End (of the first occurrence when recurring).
+    pub ends_at: DateTime<Utc>,
+    /// RFC 5545 RRULE for recurring freezes, interpreted in `timezone`.
+    pub rrule: Option<String>,
+    /// IANA time zone of the recurrence.
+    pub timezone: String,
+    /// Environments it blocks.
+    pub environments: Vec<Environment>,
+    /// Creator.
+    pub created_by: Option<Id>,
+}
+
+/// A freeze to create.
+#[derive(Debug, Clone)]
+pub struct NewFreeze {
+    /// Name.
+    pub name: String,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End.
+    pub ends_at: DateTime<Utc>,
+    /// Recurrence.
+    pub rrule: Option<String>,
+    /// Time zone.
+    pub timezone: String,
+    /// Environments.
+    pub environments: Vec<Environment>,
+    /// Creator.
+    pub created_by: Option<Id>,
 }

@@ -11,7 +11,10 @@ pub use audit::{AuditEntry, AuditQuery, AuditRecord, Outcome};
 pub use auth::{
     Capability, Delegation, NewDelegation, NewInvitation, NewSession, Rotation, SessionInfo, TotpState,
 };
-pub use event::{Event, EventKind, EventPayload, EventQuery, EventStatus, NewEvent, UpdateEvent};
+pub use event::{
+    Actor, ApprovalAction, Environment, Event, EventKind, EventPayload, EventQuery, EventStatus, FreezePeriod,
+    HistoryEntry, NewEvent, NewFreeze, StatusChange, UpdateEvent,
+};
 pub use job::{Job, JobStatus, NewJob};
 pub use team::{NewTeam, Team, TeamUpdate};
 pub use user::{NewUser, Role, User, UserQuery, UserUpdate};

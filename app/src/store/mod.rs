@@ -10,6 +10,7 @@
 
 pub mod postgres;
 mod sql;
+mod sql_events;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -201,10 +202,50 @@ pub trait AuthStore {
     async fn revoke_delegation(&self, id: Id, now: DateTime<Utc>, audit: &AuditRecord) -> Result<()>;
 }
 
+/// Deployment workflow: status changes, approvals, history, freeze periods, calendar feed tokens.
+#[async_trait]
+pub trait WorkflowStore {
+    /// Applies a status change atomically: only when the event is in `change.from` (else 409
+    /// naming the current status); records the status transition and the approval step (if any),
+    /// bumps the version, writes the audit row and enqueues `jobs`, in one transaction.
+    async fn change_status(
+        &self,
+        event_id: Id,
+        change: &StatusChange,
+        audit: &AuditRecord,
+        jobs: &[NewJob],
+    ) -> Result<Event>;
+    /// Records an approval step that does not change the status (e.g. review started).
+    async fn add_approval_step(
+        &self,
+        event_id: Id,
+        actor_id: Option<Id>,
+        action: ApprovalAction,
+        comment: &str,
+        audit: &AuditRecord,
+    ) -> Result<()>;
+    /// Approval steps and status changes of an event, oldest first.
+    async fn event_history(&self, event_id: Id) -> Result<Vec<HistoryEntry>>;
+    /// Creates a freeze period.
+    async fn create_freeze(&self, freeze: &NewFreeze, audit: &AuditRecord) -> Result<FreezePeriod>;
+    /// Every freeze period.
+    async fn list_freezes(&self) -> Result<Vec<FreezePeriod>>;
+    /// Deletes a freeze period.
+    async fn delete_freeze(&self, id: Id, audit: &AuditRecord) -> Result<()>;
+    /// Stores a calendar feed token (hash) for a user.
+    async fn create_calendar_token(&self, user_id: Id, token_hash: &str, audit: &AuditRecord) -> Result<Id>;
+    /// The owner of an unrevoked calendar feed token.
+    async fn calendar_token_user(&self, token_hash: &str) -> Result<Option<Id>>;
+    /// Revokes every calendar feed token of a user.
+    async fn revoke_calendar_tokens(&self, user_id: Id, audit: &AuditRecord) -> Result<u64>;
+    /// Usernames by id (for lists that show who).
+    async fn usernames(&self, ids: &[Id]) -> Result<Vec<(Id, String)>>;
+}
+
 /// Everything the app stores. Implemented by each backend.
 #[async_trait]
 pub trait Store:
-    UserStore + TeamStore + EventStore + AuditStore + JobStore + AuthStore + Send + Sync + 'static
+    UserStore + TeamStore + EventStore + AuditStore + JobStore + AuthStore + WorkflowStore + Send + Sync + 'static
 {
     /// Which backend this is.
     fn backend(&self) -> Backend;

@@ -102,7 +102,7 @@ async fn update_team(
     Json(req): Json<UpdateTeam>,
 ) -> Result<Json<Team>> {
     if !caller.can_manage_team(id) {
-        deny(&state, &caller, &meta, "manage this team").await?;
+        return Err(deny(&state, &caller, &meta, "manage this team").await);
     }
     if let Some(name) = &req.name {
         check_name(name)?;
@@ -151,7 +151,7 @@ async fn add_member(
     Path((id, user_id)): Path<(Id, Id)>,
 ) -> Result<StatusCode> {
     if !caller.can_manage_team(id) {
-        deny(&state, &caller, &meta, "manage this team").await?;
+        return Err(deny(&state, &caller, &meta, "manage this team").await);
     }
     state.store.team(id).await?.ok_or(Error::NotFound("team"))?;
     let up = UserUpdate {
@@ -174,7 +174,7 @@ async fn remove_member(
     Path((id, user_id)): Path<(Id, Id)>,
 ) -> Result<StatusCode> {
     if !caller.can_manage_team(id) {
-        deny(&state, &caller, &meta, "manage this team").await?;
+        return Err(deny(&state, &caller, &meta, "manage this team").await);
     }
     let member = state
         .store

@@ -200,11 +200,11 @@ async fn update_user(
     let is_self = caller.id() == id;
     let admin = caller.can(Permission::ManageUsers);
     if !is_self && !admin {
-        deny(&state, &caller, &meta, "update another user").await?;
+        return Err(deny(&state, &caller, &meta, "update another user").await);
     }
     let admin_fields = req.role.is_some() || req.team_id.is_some() || req.disabled.is_some();
     if admin_fields && (!admin || (is_self && (req.role.is_some() || req.disabled.is_some()))) {
-        deny(&state, &caller, &meta, "change role, team or disabled").await?;
+        return Err(deny(&state, &caller, &meta, "change role, team or disabled").await);
     }
     let target = state.store.user(id).await?.ok_or(Error::NotFound("user"))?;
     if let Some(email) = &req.email {
@@ -451,7 +451,7 @@ async fn create_delegation(
     if caller.role() != Role::Admin
         && (caller.user.team_id.is_none() || grantee.team_id != caller.user.team_id)
     {
-        deny(&state, &caller, &meta, "delegate outside your team").await?;
+        return Err(deny(&state, &caller, &meta, "delegate outside your team").await);
     }
     let now = Utc::now();
     let mut record = meta.audit(Some(caller.id()), "jwt", "delegation.create", "delegation");
@@ -490,7 +490,7 @@ async fn revoke_delegation(
         .find(|d| d.id == id)
         .ok_or(Error::NotFound("delegation"))?;
     if d.grantor_id != caller.id() && caller.role() != Role::Admin {
-        deny(&state, &caller, &meta, "revoke another's delegation").await?;
+        return Err(deny(&state, &caller, &meta, "revoke another's delegation").await);
     }
     state
         .store

@@ -8,6 +8,7 @@
 
 mod auth;
 mod cli;
+mod events;
 mod foundation;
 mod helpers;
 mod ratelimit;

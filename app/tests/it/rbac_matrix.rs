@@ -33,6 +33,9 @@ struct Fx {
     own_team: i64,
     spare_team: i64,
     delegation: i64,
+    /// Events, one per route that changes one (so that one call does not spoil the next).
+    ev: std::collections::HashMap<&'static str, i64>,
+    freeze: i64,
 }
 
 impl Fx {
@@ -334,7 +337,158 @@ fn routes() -> Vec<Route> {
             none,
             Read,
         ),
+        // Events: everyone reads; creation per kind (spec 3.2); changes by creator or ADMIN.
+        r(
+            Method::GET,
+            "/api/events",
+            Access::Roles(ALL),
+            |_| "/api/events?start=2030-01-01T00:00:00Z&end=2030-03-01T00:00:00Z".into(),
+            none,
+            Read,
+        ),
+        r(
+            Method::POST,
+            "/api/events",
+            Access::Roles(&["PROJET", "OPS", "ADMIN"]),
+            |_| "/api/events".into(),
+            |_| {
+                Some(
+                    json!({"type": "deployment_window", "title": "matrix", "start": "2030-01-09T10:00:00Z",
+                          "extra": {"environment": "staging", "duration_minutes": 15, "services": ["web"]}}),
+                )
+            },
+            Action("event.create"),
+        ),
+        r(
+            Method::GET,
+            "/api/events/{id}",
+            Access::Roles(ALL),
+            |f| format!("/api/events/{}", f.ev["edit"]),
+            none,
+            Read,
+        ),
+        r(
+            Method::PUT,
+            "/api/events/{id}",
+            Access::Roles(ADMIN),
+            |f| format!("/api/events/{}", f.ev["edit"]),
+            |_| {
+                Some(
+                    json!({"type": "deployment_window", "title": "edited", "start": "2030-01-07T11:00:00Z", "version": 1,
+                          "extra": {"environment": "staging", "duration_minutes": 30, "services": ["api"]}}),
+                )
+            },
+            Action("event.update"),
+        ),
+        r(
+            Method::POST,
+            "/api/events/{id}/status",
+            Access::Roles(ADMIN),
+            |f| format!("/api/events/{}/status", f.ev["status"]),
+            |_| Some(json!({"to": "cancelled", "comment": "matrix"})),
+            Action("event.status"),
+        ),
+        r(
+            Method::POST,
+            "/api/events/{id}/checklist",
+            Access::Roles(&["PROJET", "OPS", "ADMIN"]),
+            |f| format!("/api/events/{}/checklist", f.ev["checklist"]),
+            |_| Some(json!({"index": 0, "done": true})),
+            Action("event.checklist"),
+        ),
+        r(
+            Method::GET,
+            "/api/events/{id}/approvals",
+            Access::Roles(ALL),
+            |f| format!("/api/events/{}/approvals", f.ev["approve"]),
+            none,
+            Read,
+        ),
+        r(
+            Method::POST,
+            "/api/events/{id}/approvals",
+            Access::Roles(ADMIN),
+            |f| format!("/api/events/{}/approvals", f.ev["approve"]),
+            |_| Some(json!({"decision": "review"})),
+            Action("event.approval"),
+        ),
+        r(
+            Method::POST,
+            "/api/events/{id}/submit",
+            Access::Roles(&["OPS", "ADMIN"]),
+            |f| format!("/api/events/{}/submit", f.ev["submit"]),
+            |_| Some(json!({"comment": "fixed"})),
+            Action("event.approval.submit"),
+        ),
+        r(
+            Method::GET,
+            "/api/events/{id}/history",
+            Access::Roles(ALL),
+            |f| format!("/api/events/{}/history", f.ev["approve"]),
+            none,
+            Read,
+        ),
+        r(
+            Method::GET,
+            "/api/freezes",
+            Access::Roles(ALL),
+            |_| "/api/freezes".into(),
+            none,
+            Read,
+        ),
+        r(
+            Method::POST,
+            "/api/freezes",
+            Access::Roles(ADMIN),
+            |_| "/api/freezes".into(),
+            |_| {
+                Some(
+                    json!({"name": "year end", "starts_at": "2030-12-20T00:00:00Z", "ends_at": "2031-01-02T00:00:00Z"}),
+                )
+            },
+            Action("freeze.create"),
+        ),
+        r(
+            Method::GET,
+            "/api/calendar.ics",
+            Access::Public,
+            |_| "/api/calendar.ics?token=not-a-token".into(),
+            none,
+            Read,
+        ),
+        r(
+            Method::POST,
+            "/api/calendar/token",
+            Access::Roles(ALL),
+            |_| "/api/calendar/token".into(),
+            none,
+            Action("calendar.token.create"),
+        ),
+        r(
+            Method::DELETE,
+            "/api/calendar/token",
+            Access::Roles(ALL),
+            |_| "/api/calendar/token".into(),
+            none,
+            Action("calendar.token.revoke"),
+        ),
         // Destructive ones last.
+        r(
+            Method::DELETE,
+            "/api/freezes/{id}",
+            Access::Roles(ADMIN),
+            |f| format!("/api/freezes/{}", f.freeze),
+            none,
+            Action("freeze.delete"),
+        ),
+        r(
+            Method::DELETE,
+            "/api/events/{id}",
+            Access::Roles(ADMIN),
+            |f| format!("/api/events/{}", f.ev["delete"]),
+            none,
+            Action("event.delete"),
+        ),
         r(
             Method::DELETE,
             "/api/teams/{id}",
@@ -416,6 +570,54 @@ async fn fixtures(app: &TestApp) -> Fx {
         .json()
         .await
         .unwrap();
+    let staging = |title: &str| {
+        json!({"type": "deployment_window", "title": title, "start": "2030-01-07T10:00:00Z",
+               "extra": {"environment": "staging", "duration_minutes": 30, "services": ["api"],
+                         "checklist": [{"label": "backup"}], "rollback_plan": "redeploy"}})
+    };
+    let mut ev = std::collections::HashMap::new();
+    for name in ["edit", "delete", "status", "checklist"] {
+        let e: Value = app
+            .post_json("/api/events", Some(&admin.token), staging(name))
+            .await
+            .json()
+            .await
+            .unwrap();
+        ev.insert(name, e["id"].as_i64().unwrap());
+    }
+    let prod = |title: &str, day: u32| {
+        json!({"type": "deployment_window", "title": title, "start": format!("2030-02-{day:02}T10:00:00Z"),
+               "extra": {"environment": "prod", "duration_minutes": 30, "services": [format!("svc-{title}")],
+                         "rollback_plan": "helm rollback"}})
+    };
+    for (name, day) in [("approve", 3), ("submit", 4)] {
+        let e: Value = app
+            .post_json("/api/events", Some(&ops.token), prod(name, day))
+            .await
+            .json()
+            .await
+            .unwrap();
+        ev.insert(name, e["id"].as_i64().unwrap());
+    }
+    let refused = app
+        .post_json(
+            &format!("/api/events/{}/approvals", ev["submit"]),
+            Some(&admin.token),
+            json!({"decision": "refuse", "comment": "not now"}),
+        )
+        .await;
+    assert_eq!(refused.status(), 200);
+    let f: Value = app
+        .post_json(
+            "/api/freezes",
+            Some(&admin.token),
+            json!({"name": "spare", "starts_at": "2031-12-20T00:00:00Z", "ends_at": "2032-01-02T00:00:00Z"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let freeze = f["id"].as_i64().unwrap();
     Fx {
         admin,
         projet,
@@ -425,6 +627,8 @@ async fn fixtures(app: &TestApp) -> Fx {
         own_team,
         spare_team,
         delegation: d["id"].as_i64().unwrap(),
+        ev,
+        freeze,
     }
 }
 

@@ -72,6 +72,7 @@ fn meeting() -> EventPayload {
             sprint: Some(42),
             epic: Some("billing".into()),
         },
+        recurrence: None,
     })
 }
 
