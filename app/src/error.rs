@@ -37,7 +37,7 @@ impl FieldError {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The request is well-formed but some fields are invalid (422).
-    #[error("validation failed")]
+    #[error("invalid {}", describe_fields(.0))]
     Validation(Vec<FieldError>),
     /// The request cannot be parsed (400).
     #[error("bad request: {0}")]
@@ -85,6 +85,10 @@ pub enum Error {
     /// A bug or an unexpected failure (500). The cause is logged, never returned.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+fn describe_fields(errors: &[FieldError]) -> String {
+    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
 }
 
 /// Result alias of the crate.

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use uyoop_cal::config::Settings;
+use uyoop_cal::model::Role;
 use uyoop_cal::{server, store, telemetry};
 
 #[derive(Debug, Parser)]
@@ -31,6 +32,28 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+    /// Administration from the command line.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an account (e.g. the first ADMIN). The password is read from the first line of
+    /// standard input, or from `UYOOP_ADMIN_PASSWORD`; it is never a command-line argument.
+    Create {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// E-mail.
+        #[arg(long)]
+        email: String,
+        /// PROJET, DEV, OPS or ADMIN.
+        #[arg(long, default_value = "ADMIN")]
+        role: String,
     },
 }
 
@@ -87,6 +110,22 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Config { .. } => Ok(()),
+            Command::Admin { command: AdminCommand::Create { username, email, role } } => {
+                let role: Role = role.parse().map_err(|e: String| uyoop_cal::Error::invalid("role", "invalid", e))?;
+                let password = match std::env::var("UYOOP_ADMIN_PASSWORD") {
+                    Ok(p) if !p.is_empty() => p,
+                    _ => {
+                        let mut line = String::new();
+                        std::io::stdin()
+                            .read_line(&mut line)
+                            .map_err(|e| uyoop_cal::Error::BadRequest(format!("cannot read the password from stdin: {e}")))?;
+                        line.trim_end_matches(['\r', '\n']).to_owned()
+                    }
+                };
+                let user = uyoop_cal::users::create_from_cli(&settings, &username, &email, role, &password).await?;
+                println!("created {} ({}) with id {}", user.username, user.role.as_str(), user.id);
+                Ok(())
+            }
         }
     });
     match result {

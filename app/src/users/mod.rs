@@ -502,3 +502,32 @@ async fn revoke_delegation(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Creates an account from the command line (`uyoop-cal admin create`), with the same validation
+/// and audit as the API. Migrates the database first, so it works on a fresh install.
+pub async fn create_from_cli(
+    settings: &crate::config::Settings,
+    username: &str,
+    email: &str,
+    role: Role,
+    password: &str,
+) -> Result<User> {
+    validate_identity(username, email)?;
+    validate_password(password, username, email)?;
+    let store = crate::store::connect(&settings.database).await?;
+    store.migrate().await?;
+    let new = NewUser {
+        username: username.trim().to_owned(),
+        email: email.trim().to_owned(),
+        display_name: String::new(),
+        password_hash: password::hash(password).await?,
+        role,
+        team_id: None,
+    };
+    let mut record = crate::model::AuditRecord::system("user.create", "user");
+    record.credential = "cli".to_owned();
+    record.details = serde_json::json!({ "username": new.username, "role": role.as_str(), "via": "cli" });
+    let user = store.create_user(&new, &record).await;
+    store.close().await;
+    user
+}

@@ -83,3 +83,35 @@ fn migrate_creates_the_embedded_database() {
         "the default is ./data/uyoop.db"
     );
 }
+
+#[test]
+fn admin_create_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = bin()
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let args = ["admin", "create", "--username", "root", "--email", "root@example.com", "--role", "ADMIN"];
+    let out = run(&args, "a long enough passphrase\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created root (ADMIN)"));
+    // Same username again: a clear conflict, no panic.
+    let out = run(&args, "a long enough passphrase\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.starts_with("error: conflict:"), "{err}");
+    // The password policy applies.
+    let out = run(&["admin", "create", "--username", "x2", "--email", "x2@example.com"], "short\n");
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(&["admin", "create", "--username", "x3", "--email", "x3@example.com", "--role", "BOSS"], "a long enough passphrase\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("PROJET, DEV, OPS, ADMIN"));
+}
