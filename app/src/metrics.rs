@@ -152,6 +152,9 @@ impl Metrics {
         for outcome in ["delivered", "retried", "failed"] {
             self.webhook_deliveries.with_label_values(&[outcome]);
         }
+        for policy in crate::ratelimit::policies::ALL {
+            self.rate_limited.with_label_values(&[policy.name]);
+        }
         self
     }
 
