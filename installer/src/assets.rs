@@ -87,27 +87,36 @@ pub fn deployed_policy(rel: &str) -> bool {
             .any(|seg| matches!(seg, "samples" | "tests" | "test" | "examples"))
 }
 
+/// The allowed-images Constraint as the site deploys it: `policies/allowed-images/constraint.yaml`
+/// with `parameters.registries` set to the site's registries (`None` when the repository has no
+/// such policy).
+pub fn allowed_images_constraint(config: &Config) -> Result<Option<serde_json::Value>> {
+    let Some(file) = POLICIES.get_file(ALLOWED_IMAGES) else {
+        return Ok(None);
+    };
+    let text = String::from_utf8_lossy(file.contents());
+    let mut constraint: serde_json::Value = serde_norway::from_str(&text).map_err(|e| Error::Serialize {
+        what: format!("policies/{ALLOWED_IMAGES}"),
+        message: e.to_string(),
+    })?;
+    if let Some(spec) = constraint
+        .get_mut("spec")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        let registries = crate::render::kubernetes::allowed_registries(config);
+        spec.entry("parameters").or_insert_with(|| serde_json::json!({}))["registries"] =
+            serde_json::json!(registries);
+    }
+    Ok(Some(constraint))
+}
+
 /// Copies the policies, dashboards and runbooks the cluster needs, and the app's chart; the
 /// allowed-images constraint gets the site's registries.
 pub fn render(config: &Config, site: &mut Site) -> Result<()> {
     copy(site, &POLICIES, "", "policies", |rel| {
         deployed_policy(rel) && rel != ALLOWED_IMAGES
     })?;
-    if let Some(file) = POLICIES.get_file(ALLOWED_IMAGES) {
-        let text = String::from_utf8_lossy(file.contents());
-        let mut constraint: serde_json::Value =
-            serde_norway::from_str(&text).map_err(|e| Error::Serialize {
-                what: format!("policies/{ALLOWED_IMAGES}"),
-                message: e.to_string(),
-            })?;
-        if let Some(spec) = constraint
-            .get_mut("spec")
-            .and_then(serde_json::Value::as_object_mut)
-        {
-            let registries = crate::render::kubernetes::allowed_registries(config);
-            spec.entry("parameters").or_insert_with(|| serde_json::json!({}))["registries"] =
-                serde_json::json!(registries);
-        }
+    if let Some(constraint) = allowed_images_constraint(config)? {
         site.yaml(
             &format!("policies/{ALLOWED_IMAGES}"),
             crate::render::HEADER,

@@ -474,6 +474,11 @@ pub struct App {
     /// Image tag of uyoop-cal; the installer's own version when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// Digest of the uyoop-cal image (`sha256:` and 64 hex digits), from the release's image
+    /// manifest. When set, the pods pull `tag@digest`: what runs cannot change under the tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^sha256:[0-9a-f]{64}$"))]
+    pub digest: Option<String>,
 }
 
 impl Default for App {
@@ -481,6 +486,7 @@ impl Default for App {
         App {
             replicas: 3,
             version: None,
+            digest: None,
         }
     }
 }

@@ -85,6 +85,14 @@ pub enum Error {
         /// The flag.
         flag: &'static str,
     },
+    /// A flag was given without the one it completes.
+    #[error("{flag} needs {needs}; pass {needs} <value> too, or drop {flag}")]
+    FlagNeeds {
+        /// The flag given.
+        flag: &'static str,
+        /// The flag it needs.
+        needs: &'static str,
+    },
     /// An interactive prompt failed (closed terminal, interrupt).
     #[error("prompt failed: {0}; rerun with --non-interactive and flags")]
     Prompt(String),
@@ -117,6 +125,22 @@ pub enum Error {
     /// The operating system's random generator failed.
     #[error("the system random generator failed: {0}; check that /dev/urandom is available")]
     Random(String),
+    /// A policy folder (ConstraintTemplate + Constraint) cannot be loaded or evaluated.
+    #[error("policy {name}: {message}; fix the policy folder (see policies/README.md)")]
+    Policy {
+        /// The policy folder.
+        name: String,
+        /// Why.
+        message: String,
+    },
+    /// A manifest given to `policy-check` is not valid YAML.
+    #[error("{path}: not a valid Kubernetes YAML document: {message}")]
+    Manifest {
+        /// The file (with line and column when known).
+        path: String,
+        /// The parser's message.
+        message: String,
+    },
     /// A value could not be serialized: a bug in the installer.
     #[error("internal serialization of {what} failed: {message}; please report this bug")]
     Serialize {

@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use crate::check;
+use crate::config::Size;
 use crate::error::{Error, Result};
 
 /// Flags of `init`.
@@ -38,6 +39,12 @@ pub struct InitArgs {
     /// Number of K3s agents.
     #[arg(long)]
     pub agents: Option<u32>,
+    /// Size of each K3s server (default 4:8192:80).
+    #[arg(long, value_name = "CPU:MEMORY_MB:DISK_GB", value_parser = parse_size)]
+    pub server_size: Option<Size>,
+    /// Size of each K3s agent (default 8:16384:120).
+    #[arg(long, value_name = "CPU:MEMORY_MB:DISK_GB", value_parser = parse_size)]
+    pub agent_size: Option<Size>,
     /// How the public certificate is obtained.
     #[arg(long, value_enum)]
     pub tls: Option<TlsKind>,
@@ -47,9 +54,30 @@ pub struct InitArgs {
     /// Image registry, e.g. harbor.example.com/uyoop.
     #[arg(long)]
     pub registry: Option<String>,
+    /// Kind of image registry.
+    #[arg(long, value_enum)]
+    pub registry_kind: Option<RegistryKind>,
     /// The registry mirrors upstream images (air-gapped sites).
     #[arg(long)]
     pub mirror: bool,
+    /// SMTP relay host for email notifications (none when omitted).
+    #[arg(long)]
+    pub smtp_host: Option<String>,
+    /// SMTP relay port (587 STARTTLS, 465 implicit TLS).
+    #[arg(long)]
+    pub smtp_port: Option<u16>,
+    /// Sender address of the emails (default uyoop@<domain>).
+    #[arg(long)]
+    pub smtp_from: Option<String>,
+    /// SMTP login user, when the relay requires authentication.
+    #[arg(long)]
+    pub smtp_username: Option<String>,
+    /// SMTP login password, as a reference: env:VAR or file:/path.
+    #[arg(long, value_name = "env:VAR|file:PATH", value_parser = parse_secret)]
+    pub smtp_password: Option<SecretAnswer>,
+    /// Slack incoming webhook URL, as a reference: env:VAR or file:/path.
+    #[arg(long, value_name = "env:VAR|file:PATH", value_parser = parse_secret)]
+    pub slack_webhook: Option<SecretAnswer>,
     /// Application replicas (3 to 10).
     #[arg(long)]
     pub replicas: Option<u32>,
@@ -100,6 +128,82 @@ pub enum TlsKind {
     Internal,
 }
 
+/// Registry choices of `init`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistryKind {
+    /// Harbor.
+    Harbor,
+    /// Any other OCI registry.
+    Generic,
+}
+
+/// A secret reference given to `init`: where the secret is read at apply time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecretAnswer {
+    /// `env` or `file`.
+    kind: &'static str,
+    /// The variable name or the path.
+    value: String,
+}
+
+/// `env:VAR` or `file:/path`.
+pub fn parse_secret(text: &str) -> std::result::Result<SecretAnswer, String> {
+    let bad =
+        || format!("{text:?}: write env:VARIABLE or file:/path (the secret itself never goes in uyoop.yaml)");
+    match text.trim().split_once(':') {
+        Some(("env", v))
+            if !v.is_empty()
+                && v.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+                && v.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') =>
+        {
+            Ok(SecretAnswer {
+                kind: "env",
+                value: v.to_owned(),
+            })
+        }
+        Some(("file", v)) if v.starts_with('/') => Ok(SecretAnswer {
+            kind: "file",
+            value: v.to_owned(),
+        }),
+        _ => Err(bad()),
+    }
+}
+
+/// `CPU:MEMORY_MB:DISK_GB`, e.g. `4:8192:80`, within the schema's minimums.
+pub fn parse_size(text: &str) -> std::result::Result<Size, String> {
+    let bad = || format!("{text:?}: write CPU:MEMORY_MB:DISK_GB, e.g. 4:8192:80");
+    let parts: Vec<u32> = text
+        .trim()
+        .split(':')
+        .map(|p| p.trim().parse::<u32>().map_err(|_| bad()))
+        .collect::<std::result::Result<_, _>>()?;
+    let [cpu, memory_mb, disk_gb] = parts[..] else {
+        return Err(bad());
+    };
+    if !(2..=256).contains(&cpu) || memory_mb < 4096 || disk_gb < 40 {
+        return Err(format!(
+            "{text:?}: at least 2 CPUs (at most 256), 4096 MB of memory and a 40 GB disk"
+        ));
+    }
+    Ok(Size {
+        cpu,
+        memory_mb,
+        disk_gb,
+    })
+}
+
+/// The SMTP relay answers.
+#[derive(Debug, Clone, Serialize)]
+struct SmtpAnswer {
+    host: String,
+    port: u16,
+    from: String,
+    username: Option<String>,
+    password: Option<SecretAnswer>,
+}
+
 /// Every answer, resolved: what the template needs.
 #[derive(Debug, Clone, Serialize)]
 pub struct Answers {
@@ -110,10 +214,15 @@ pub struct Answers {
     azure_subscription_id: String,
     servers: u32,
     agents: u32,
+    server_size: Size,
+    agent_size: Size,
     tls: TlsKind,
     acme_email: String,
+    registry_kind: RegistryKind,
     registry: String,
     mirror: bool,
+    smtp: Option<SmtpAnswer>,
+    slack_webhook: Option<SecretAnswer>,
     replicas: u32,
     backup_endpoint: String,
     backup_bucket: String,
@@ -226,8 +335,26 @@ fn defaults(args: &InitArgs, site: &str, domain: &str) -> Result<Answers> {
         azure_subscription_id: "00000000-0000-0000-0000-000000000000".into(),
         servers,
         agents,
+        server_size: args.server_size.clone().unwrap_or_default(),
+        agent_size: args.agent_size.clone().unwrap_or(Size {
+            cpu: 8,
+            memory_mb: 16384,
+            disk_gb: 120,
+        }),
         tls: args.tls.unwrap_or(TlsKind::Acme),
         acme_email: args.acme_email.clone().unwrap_or_default(),
+        registry_kind: args.registry_kind.unwrap_or(RegistryKind::Harbor),
+        smtp: args.smtp_host.clone().map(|host| SmtpAnswer {
+            host,
+            port: args.smtp_port.unwrap_or(587),
+            from: args
+                .smtp_from
+                .clone()
+                .unwrap_or_else(|| format!("uyoop@{domain}")),
+            username: args.smtp_username.clone(),
+            password: args.smtp_password.clone(),
+        }),
+        slack_webhook: args.slack_webhook.clone(),
         registry: args
             .registry
             .clone()
@@ -278,11 +405,25 @@ fn from_flags(args: &InitArgs) -> Result<Answers> {
     if answers.tls == TlsKind::Acme && answers.acme_email.is_empty() {
         return Err(Error::MissingFlag { flag: "--acme-email" });
     }
+    if answers.smtp.is_none() {
+        let details = [
+            ("--smtp-port", args.smtp_port.is_some()),
+            ("--smtp-from", args.smtp_from.is_some()),
+            ("--smtp-username", args.smtp_username.is_some()),
+            ("--smtp-password", args.smtp_password.is_some()),
+        ];
+        if let Some((flag, _)) = details.iter().find(|(_, given)| *given) {
+            return Err(Error::FlagNeeds {
+                flag,
+                needs: "--smtp-host",
+            });
+        }
+    }
     Ok(answers)
 }
 
 fn prompt(args: &InitArgs) -> Result<Answers> {
-    use dialoguer::{Input, Select};
+    use dialoguer::{Confirm, Input, Select};
     let p = |e: dialoguer::Error| Error::Prompt(e.to_string());
     // Each answer is checked as it is typed, with the same rules as `check`.
     let checked = |label: &str,
@@ -352,7 +493,25 @@ fn prompt(args: &InitArgs) -> Result<Answers> {
             .map_err(p)
     };
     let servers = count("K3s servers (odd, 3 to 9)", a.servers, 3, 9, true)?;
+    let size_rule = |v: &str| parse_size(v).map(|_| ());
+    let size_text = |s: &Size| format!("{}:{}:{}", s.cpu, s.memory_mb, s.disk_gb);
+    let server_size = checked(
+        "Size of each server (CPU:MEMORY_MB:DISK_GB)",
+        Some(size_text(&a.server_size)),
+        &size_rule,
+    )?;
     let agents = count("K3s agents (0 to 50)", a.agents, 0, 50, false)?;
+    let agent_size = if agents > 0 {
+        checked(
+            "Size of each agent (CPU:MEMORY_MB:DISK_GB)",
+            Some(size_text(&a.agent_size)),
+            &size_rule,
+        )?
+    } else {
+        size_text(&a.agent_size)
+    };
+    a.server_size = parse_size(&server_size).map_err(Error::Prompt)?;
+    a.agent_size = parse_size(&agent_size).map_err(Error::Prompt)?;
     let args2 = InitArgs {
         provider: providers.get(chosen).copied(),
         servers: Some(servers),
@@ -401,7 +560,89 @@ fn prompt(args: &InitArgs) -> Result<Answers> {
         };
         a.acme_email = checked("ACME contact email", Some(a.acme_email), &email)?;
     }
-    a.registry = text("Image registry", Some(a.registry))?;
+    let kind = Select::new()
+        .with_prompt("Image registry kind")
+        .items(["Harbor", "other OCI registry"])
+        .default(usize::from(a.registry_kind == RegistryKind::Generic))
+        .interact()
+        .map_err(p)?;
+    a.registry_kind = if kind == 0 {
+        RegistryKind::Harbor
+    } else {
+        RegistryKind::Generic
+    };
+    a.registry = text("Image registry (host[/project])", Some(a.registry))?;
+    a.mirror = Confirm::new()
+        .with_prompt("Does it mirror every upstream image (required for an air-gapped site)?")
+        .default(a.mirror)
+        .interact()
+        .map_err(p)?;
+    // Optional answers: an empty line means none.
+    let optional = |label: &str,
+                    default: Option<String>,
+                    rule: &dyn Fn(&str) -> std::result::Result<(), String>|
+     -> Result<Option<String>> {
+        let mut input = Input::<String>::new()
+            .with_prompt(label)
+            .allow_empty(true)
+            .validate_with(|v: &String| {
+                if v.trim().is_empty() {
+                    Ok(())
+                } else {
+                    rule(v.trim())
+                }
+            });
+        if let Some(d) = default.filter(|d| !d.is_empty()) {
+            input = input.default(d);
+        }
+        let v = input.interact_text().map_err(p)?;
+        Ok(Some(v.trim().to_owned()).filter(|v| !v.is_empty()))
+    };
+    let secret_rule = |v: &str| parse_secret(v).map(|_| ());
+    let email_rule = |v: &str| {
+        if check::valid_email(v) {
+            Ok(())
+        } else {
+            Err("an address such as uyoop@example.com".to_owned())
+        }
+    };
+    let smtp_default = a.smtp.as_ref().map(|s| s.host.clone());
+    a.smtp = match optional("SMTP relay host (empty: no email)", smtp_default, &any)? {
+        None => None,
+        Some(host) => {
+            let port = Input::<u16>::new()
+                .with_prompt("SMTP port (587 STARTTLS, 465 TLS)")
+                .default(a.smtp.as_ref().map_or(587, |s| s.port))
+                .interact_text()
+                .map_err(p)?;
+            let from = checked("Sender address", Some(format!("uyoop@{}", a.domain)), &email_rule)?;
+            let username = optional("SMTP user (empty: no login)", None, &any)?;
+            let password = match username {
+                Some(_) => optional(
+                    "SMTP password reference (env:VAR or file:/path)",
+                    None,
+                    &secret_rule,
+                )?
+                .map(|v| parse_secret(&v).map_err(Error::Prompt))
+                .transpose()?,
+                None => None,
+            };
+            Some(SmtpAnswer {
+                host,
+                port,
+                from,
+                username,
+                password,
+            })
+        }
+    };
+    a.slack_webhook = optional(
+        "Slack webhook reference (env:VAR or file:/path; empty: none)",
+        None,
+        &secret_rule,
+    )?
+    .map(|v| parse_secret(&v).map_err(Error::Prompt))
+    .transpose()?;
     a.backup_endpoint = text("S3 backup endpoint", Some(a.backup_endpoint))?;
     a.backup_bucket = text("S3 backup bucket", Some(a.backup_bucket))?;
     a.replicas = count("Application replicas (3 to 10)", a.replicas, 3, 10, false)?;

@@ -9,6 +9,7 @@ pub mod check;
 pub mod config;
 pub mod error;
 pub mod init;
+pub mod policy;
 pub mod render;
 
 use std::path::PathBuf;
@@ -37,6 +38,8 @@ pub enum Command {
     Render(render::RenderArgs),
     /// Print the JSON schema of uyoop.yaml.
     Schema,
+    /// Evaluate the Gatekeeper policies on Kubernetes YAML files, as admission would.
+    PolicyCheck(policy::PolicyCheckArgs),
     /// Check the target machines before anything is changed.
     Preflight,
     /// Show what apply would change.
@@ -68,7 +71,7 @@ impl Command {
         let mut out = String::from("uyoop-install subcommands:\n");
         for sub in Cli::command().get_subcommands() {
             let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
-            out.push_str(&format!("  {:<10} {}\n", sub.get_name(), about));
+            out.push_str(&format!("  {:<13} {}\n", sub.get_name(), about));
         }
         out
     }

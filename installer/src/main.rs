@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use uyoop_install::{Cli, Command, check, config, init, render};
+use uyoop_install::{Cli, Command, check, config, init, policy, render};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -25,6 +25,11 @@ fn main() -> ExitCode {
         }),
         Some(Command::Init(args)) => init::run(&args),
         Some(Command::Render(args)) => render::run(&args),
+        Some(Command::PolicyCheck(args)) => match policy::run(&args) {
+            Ok(0) => Ok(()),
+            Ok(_) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
         Some(cmd) => {
             eprintln!("uyoop-install {cmd:?}: not available in this build yet; see `uyoop-install --help`");
             return ExitCode::from(2);

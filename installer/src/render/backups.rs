@@ -5,9 +5,12 @@
 //! - Vault: `vault-snapshot.yaml` saves a Raft snapshot on schedule and uploads it.
 //! - Cluster: `velero-schedule.yaml`, objects and volumes (file-system backup).
 //!
-//! Each job uploads with rclone, whose S3 settings come from the `backup-s3` Secret `apply`
-//! makes from `backup.access_key` / `backup.secret_key`; old backups are pruned after
-//! `backup.retention.days`.
+//! Each job uploads with rclone, whose S3 keys are files of the `backup-s3` Secret `apply`
+//! makes from `backup.access_key` / `backup.secret_key` (mounted, never environment variables);
+//! old backups are pruned after `backup.retention.days`.
+//!
+//! The jobs meet the admission policies of `policies/` (checked by `uyoop-install policy-check`)
+//! and checkov's Kubernetes checks (`installer/.checkov.yaml` holds the one justified skip).
 
 use serde_json::{Value, json};
 
@@ -23,11 +26,17 @@ pub const POSTGRES_IMAGE: &str = "docker.io/library/postgres:16.9-bookworm";
 pub const OPENBAO_IMAGE: &str = "quay.io/openbao/openbao:2.3.1";
 /// See [`POSTGRES_IMAGE`].
 pub const RCLONE_IMAGE: &str = "docker.io/rclone/rclone:1.69.3";
+/// UID and GID of the backup jobs: above 10000, so that no host account shares them.
+pub const BACKUP_UID: u32 = 10001;
+/// Where the `backup-s3` Secret (`access-key`, `secret-key`) is mounted in the upload container.
+const S3_KEYS_DIR: &str = "/etc/uyoop/backup-s3";
 
 fn restricted_container(name: &str, image: &str, command: &[String], env: &Value, mounts: &Value) -> Value {
     json!({
         "name": name,
         "image": image,
+        // Pinned by version tag: pull each run so that a re-pushed tag cannot linger on a node.
+        "imagePullPolicy": "Always",
         "command": command,
         "env": env,
         "volumeMounts": mounts,
@@ -45,15 +54,14 @@ fn restricted_container(name: &str, image: &str, command: &[String], env: &Value
     })
 }
 
+/// rclone's S3 remote, but for its keys: the upload script reads them from the mounted
+/// `backup-s3` Secret.
 fn rclone_env(c: &Config) -> Value {
-    let from_secret = |key: &str| json!({"secretKeyRef": {"name": "backup-s3", "key": key}});
     json!([
         {"name": "RCLONE_CONFIG_S3_TYPE", "value": "s3"},
         {"name": "RCLONE_CONFIG_S3_PROVIDER", "value": "Other"},
         {"name": "RCLONE_CONFIG_S3_ENDPOINT", "value": c.backup.endpoint},
         {"name": "RCLONE_CONFIG_S3_REGION", "value": c.backup.region},
-        {"name": "RCLONE_CONFIG_S3_ACCESS_KEY_ID", "valueFrom": from_secret("access-key")},
-        {"name": "RCLONE_CONFIG_S3_SECRET_ACCESS_KEY", "valueFrom": from_secret("secret-key")},
         {"name": "RCLONE_CONFIG", "value": "/tmp/rclone.conf"},
     ])
 }
@@ -78,39 +86,47 @@ fn cron_job(
             "sh".into(),
             "-ec".into(),
             format!(
-                "stamp=$(date -u +%Y%m%dT%H%M%SZ)\nrclone copy /backup \"s3:{bucket}/{prefix}/$stamp\"\nrclone delete --min-age {days}d \"s3:{bucket}/{prefix}\"\nrclone rmdirs --leave-root \"s3:{bucket}/{prefix}\""
+                "RCLONE_CONFIG_S3_ACCESS_KEY_ID=$(cat {S3_KEYS_DIR}/access-key)\nRCLONE_CONFIG_S3_SECRET_ACCESS_KEY=$(cat {S3_KEYS_DIR}/secret-key)\nexport RCLONE_CONFIG_S3_ACCESS_KEY_ID RCLONE_CONFIG_S3_SECRET_ACCESS_KEY\nstamp=$(date -u +%Y%m%dT%H%M%SZ)\nrclone copy /backup \"s3:{bucket}/{prefix}/$stamp\"\nrclone delete --min-age {days}d \"s3:{bucket}/{prefix}\"\nrclone rmdirs --leave-root \"s3:{bucket}/{prefix}\""
             ),
         ],
         &rclone_env(c),
-        &json!([{"name": "backup", "mountPath": "/backup"}, {"name": "tmp", "mountPath": "/tmp"}]),
+        &json!([
+            {"name": "backup", "mountPath": "/backup"},
+            {"name": "tmp", "mountPath": "/tmp"},
+            {"name": "backup-s3", "mountPath": S3_KEYS_DIR, "readOnly": true},
+        ]),
     );
     let mut volumes = vec![
         json!({"name": "backup", "emptyDir": {"sizeLimit": "20Gi"}}),
         json!({"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}),
+        json!({"name": "backup-s3", "secret": {"secretName": "backup-s3", "defaultMode": 0o440}}),
     ];
     if let Some(extra) = extra_volumes.as_array() {
         volumes.extend(extra.iter().cloned());
     }
+    // The CronJob, the Jobs it creates and their pods carry the labels of the required-labels
+    // policy (Gatekeeper reviews each of the three).
+    let labels = json!({"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "uyoop-backups", "owner": "platform"});
     json!({
         "apiVersion": "batch/v1",
         "kind": "CronJob",
-        "metadata": {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "uyoop-backups", "owner": "platform"}},
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
         "spec": {
             "schedule": schedule,
             "timeZone": "Etc/UTC",
             "concurrencyPolicy": "Forbid",
             "successfulJobsHistoryLimit": 3,
             "failedJobsHistoryLimit": 3,
-            "jobTemplate": {"spec": {
+            "jobTemplate": {"metadata": {"labels": labels}, "spec": {
                 "backoffLimit": 2,
                 "activeDeadlineSeconds": 7200,
                 "template": {
-                    "metadata": {"labels": {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "uyoop-backups", "owner": "platform"}},
+                    "metadata": {"labels": labels},
                     "spec": {
                         "restartPolicy": "OnFailure",
                         "serviceAccountName": name,
                         "automountServiceAccountToken": false,
-                        "securityContext": {"runAsNonRoot": true, "runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000, "seccompProfile": {"type": "RuntimeDefault"}},
+                        "securityContext": {"runAsNonRoot": true, "runAsUser": BACKUP_UID, "runAsGroup": BACKUP_UID, "fsGroup": BACKUP_UID, "seccompProfile": {"type": "RuntimeDefault"}},
                         "initContainers": [producer.clone()],
                         "containers": [upload],
                         "volumes": volumes,
@@ -124,27 +140,32 @@ fn cron_job(
 /// The PostgreSQL base backup CronJob (`pg_basebackup` from a replica, tar + gzip, WAL streamed).
 pub fn postgres_basebackup(c: &Config) -> Value {
     let tls = "/etc/uyoop/pg-tls";
+    let standby = "/etc/uyoop/pg-standby";
+    // The standby password is a mounted file, written into a private passfile (`\` and `:`
+    // escaped as libpq's passfile format wants), never an environment variable.
+    let script = format!(
+        r#"umask 077
+pw=$(sed -e 's/\\/\\\\/g' -e 's/:/\\:/g' {standby}/password)
+printf '*:*:*:standby:%s\n' "$pw" > /tmp/pgpass
+export PGPASSFILE=/tmp/pgpass
+exec pg_basebackup --pgdata=/backup --format=tar --gzip --wal-method=stream --checkpoint=fast --no-password --verbose"#
+    );
     let producer = restricted_container(
         "pg-basebackup",
         &image(c, POSTGRES_IMAGE),
-        &[
-            "pg_basebackup".into(),
-            "--pgdata=/backup".into(),
-            "--format=tar".into(),
-            "--gzip".into(),
-            "--wal-method=stream".into(),
-            "--checkpoint=fast".into(),
-            "--no-password".into(),
-            "--verbose".into(),
-        ],
+        &["sh".into(), "-ec".into(), script],
         &json!([
             {"name": "PGHOST", "value": format!("{}-repl.{}.svc", patroni::SCOPE, ns::POSTGRES)},
             {"name": "PGUSER", "value": "standby"},
             {"name": "PGSSLMODE", "value": "verify-full"},
             {"name": "PGSSLROOTCERT", "value": format!("{tls}/ca.crt")},
-            {"name": "PGPASSWORD", "valueFrom": {"secretKeyRef": {"name": format!("standby.{}.credentials.postgresql.acid.zalan.do", patroni::SCOPE), "key": "password"}}},
         ]),
-        &json!([{"name": "backup", "mountPath": "/backup"}, {"name": "pg-tls", "mountPath": tls, "readOnly": true}, {"name": "tmp", "mountPath": "/tmp"}]),
+        &json!([
+            {"name": "backup", "mountPath": "/backup"},
+            {"name": "pg-tls", "mountPath": tls, "readOnly": true},
+            {"name": "pg-standby", "mountPath": standby, "readOnly": true},
+            {"name": "tmp", "mountPath": "/tmp"},
+        ]),
     );
     cron_job(
         c,
@@ -153,7 +174,14 @@ pub fn postgres_basebackup(c: &Config) -> Value {
         &c.backup.schedules.postgres,
         "postgres/base",
         &producer,
-        &json!([{"name": "pg-tls", "secret": {"secretName": "uyoop-pg-ca", "defaultMode": 0o440}}]),
+        &json!([
+            {"name": "pg-tls", "secret": {"secretName": "uyoop-pg-ca", "defaultMode": 0o440}},
+            {"name": "pg-standby", "secret": {
+                "secretName": format!("standby.{}.credentials.postgresql.acid.zalan.do", patroni::SCOPE),
+                "defaultMode": 0o440,
+                "items": [{"key": "password", "path": "password"}],
+            }},
+        ]),
     )
 }
 

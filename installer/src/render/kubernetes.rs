@@ -142,19 +142,21 @@ pub fn image(c: &Config, upstream: &str) -> String {
 
 /// Upstream image prefixes of the third-party workloads in namespaces the allowed-images policy
 /// covers (Vault, PostgreSQL, Redis and the backup jobs), pulled from upstream when the site has
-/// no mirror.
+/// no mirror. The policy compares repository paths (it appends `/` to a prefix that lacks one),
+/// so each prefix is a registry path ending with `/`: `docker.io/library/` holds the official
+/// `postgres` image of the base backup job, `velero/` the AWS plugin of Velero (Docker Hub).
 pub const UPSTREAM_IMAGE_PREFIXES: &[&str] = &[
     "quay.io/openbao/",
     "ghcr.io/zalando/",
     "docker.io/bitnami/",
-    "docker.io/library/postgres:",
+    "docker.io/library/",
     "docker.io/rclone/",
-    "velero/velero-plugin-for-aws:",
+    "velero/",
 ];
 
-/// Image prefixes the allowed-images constraint accepts, each ending with `/` (or `:` for a
-/// single upstream image): the site's registries, plus the upstream prefixes of the
-/// third-party workloads when images are not mirrored.
+/// Image prefixes the allowed-images constraint accepts, each ending with `/`: the site's
+/// registries, plus the upstream prefixes of the third-party workloads when images are not
+/// mirrored.
 pub fn allowed_registries(c: &Config) -> Vec<String> {
     let mut out: Vec<String> = c
         .registry
@@ -585,9 +587,14 @@ pub fn app_values(c: &Config) -> Value {
         );
     }
     let smtp_port = c.notifications.smtp.as_ref().map(|s| s.port);
+    let mut image =
+        json!({"registry": registry_host, "repository": format!("{project}uyoop-cal"), "tag": version});
+    if let Some(digest) = &c.app.digest {
+        image["digest"] = json!(digest);
+    }
     json!({
         "commonLabels": {"uyoop.io/site": c.site},
-        "image": {"registry": registry_host, "repository": format!("{project}uyoop-cal"), "tag": version},
+        "image": image,
         "imagePullSecrets": if c.registry.password.is_some() { json!([{"name": "registry-pull"}]) } else { json!([]) },
         // 10 replicas at most x 8 = 80 connections, well under Patroni's max_connections.
         "config": {"publicUrl": format!("https://{}", c.domain), "databaseMaxConnections": 8, "extraEnv": extra_env},

@@ -6,6 +6,7 @@
 //! - `determinism`: two renders are byte-identical outside `pki/`.
 //! - `pki`: chain, SANs, key usages, lifetimes, 0600 keys, keep and `--rotate`.
 //! - `app_values`: the site's values pass the app chart's `values.schema.json`.
+//! - `policy_check`: the Gatekeeper policies on the example site's objects and the samples.
 //! - `vault_cluster`: the rendered HCL and PKI run as a real 3-node OpenBao Raft cluster.
 
 // Tests may panic on a broken environment: the message is the failure report.
@@ -18,4 +19,5 @@ mod determinism;
 mod golden;
 mod helpers;
 mod pki;
+mod policy_check;
 mod vault_cluster;
