@@ -94,7 +94,7 @@ stage_browser() {
   cargo build --locked -p uyoop-cal && UYOOP_BIN=$REPO/target/debug/uyoop-cal bash tests/browser/run.sh
 }
 
-all_stages=(services fmt clippy rust infra deny)
+all_stages=(services fmt clippy rust browser infra deny)
 stages=("$@")
 [[ ${#stages[@]} -gt 0 ]] || stages=("${all_stages[@]}")
 

@@ -3,6 +3,18 @@
 // already running instance instead.
 import { defineConfig } from "@playwright/test";
 
+// Specs kept in the repository but not run yet: they need the events, comments and notifications APIs
+// that are landing in the server now. Each line names the API its spec needs; remove the line once that
+// API is committed and the spec passes (the UI switches those features on by itself: it reads the
+// server's /api/openapi.json). Listed here, not skipped inside the specs, so every run reports exactly
+// what it covers (run.sh prints this list).
+export const WAITING_FOR_API = [
+  "**/meeting.spec.mjs", // POST/GET /api/events, GET /api/events/{id} (wizards -> event page -> calendar)
+  "**/approval.spec.mjs", // POST /api/events/{id}/approvals (approve, refuse with comment), approval history
+  "**/mention.spec.mjs", // /api/events/{id}/comments, /api/comments/{id}/reactions, /api/markdown/preview, /api/notifications
+  "**/a11y-events.spec.mjs", // GET /api/events/{id} with its comments, the wizard dialog, GET /api/notifications
+];
+
 export const CHROMIUM_ARGS = [
   "--no-sandbox",
   "--disable-gpu",
@@ -16,6 +28,7 @@ export const CHROMIUM_ARGS = [
 
 export default defineConfig({
   testDir: "./e2e",
+  testIgnore: WAITING_FOR_API,
   outputDir: "./test-results",
   globalSetup: "./global-setup.mjs",
   timeout: 90_000,
@@ -24,7 +37,7 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   forbidOnly: Boolean(process.env.CI),
-  reporter: [["list"], ["html", { open: "never", outputFolder: "playwright-report" }]],
+  reporter: [["list"], ["json", { outputFile: "test-results/results.json" }]],
   use: {
     baseURL: process.env.UYOOP_BASE_URL,
     locale: "fr-FR",

@@ -1,50 +1,79 @@
-// UI helpers for the specs: sign in through the login page (with the 2FA step when asked), open the
-// wizard, run axe-core, take screenshots into artifacts/.
+// UI helpers for the specs: sign in through the login page (with the 2FA step when asked), run
+// axe-core, take screenshots into artifacts/, collect console errors.
 import { expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { ADMIN, USERS, freshTotp, readState } from "./seed.mjs";
+import { join } from "node:path";
+import { ADMIN, USERS, freshTotp, readState, takeRecoveryCode } from "./seed.mjs";
+import { ARTIFACTS } from "./server.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const ARTIFACTS = join(here, "..", "artifacts");
 mkdirSync(ARTIFACTS, { recursive: true });
 
-export { ADMIN, USERS };
+export { ADMIN, ARTIFACTS, USERS };
 
 /**
- * Collects console errors and page errors (CSP violations included). The one expected error is the
- * browser's log of the 401 answered to the silent session refresh when nobody is signed in.
+ * Collects console errors and page errors (CSP violations included). `allow` lists messages a test
+ * provokes on purpose, e.g. the browser's log of a 401 answered to a wrong password.
  */
-export function watchConsole(page) {
+export function watchConsole(page, { allow = [] } = {}) {
   const errors = [];
   page.on("console", (msg) => {
-    if (msg.type() === "error" && !/status of 401/.test(msg.text())) errors.push(msg.text());
+    if (msg.type() === "error" && !allow.some((re) => re.test(msg.text()))) errors.push(msg.text());
   });
   page.on("pageerror", (err) => errors.push(String(err)));
   return errors;
 }
 
-export async function login(page, account) {
+/** The code for the 2FA step: a fresh TOTP code of the account, or one of the ADMIN's recovery codes. */
+async function secondFactor(account, { recovery = false } = {}) {
+  if (recovery) return takeRecoveryCode();
+  const secret = readState().totpSecrets?.[account.username];
+  if (!secret) throw new Error(`no TOTP secret known for ${account.username}`);
+  return freshTotp(secret);
+}
+
+/** Signs in through the login page; ADMIN accounts go through the 2FA step. Lands on the calendar. */
+export async function login(page, account, { recovery = false } = {}) {
   await page.goto("/login");
-  await page.getByLabel(/Identifiant|Username/).fill(account.username);
-  await page.getByLabel(/Mot de passe|Password/).fill(account.password);
-  await page.getByRole("button", { name: /Se connecter|Sign in/ }).click();
-  if (account.role === "ADMIN") {
-    const code = page.getByLabel(/Code de vérification|Verification code/);
+  await page.getByLabel(/^(Identifiant|Username)/).fill(account.username);
+  await page.getByLabel(/^(Mot de passe|Password)/).fill(account.password);
+  await page.getByRole("button", { name: /^(Se connecter|Sign in)$/ }).click();
+  if (readState().totpSecrets?.[account.username]) {
+    const code = page.getByLabel(/^(Code de vérification|Verification code)/);
     await expect(code).toBeVisible();
-    await code.fill(await freshTotp(readState().adminSecret));
-    await page.getByRole("button", { name: /Vérifier|Verify/ }).click();
+    await code.fill(await secondFactor(account, { recovery }));
+    await page.getByRole("button", { name: /^(Vérifier|Verify)$/ }).click();
   }
   await expect(page).toHaveURL(/\/calendar/);
-  await expect(page.getByRole("heading", { level: 1, name: /Calendrier|Calendar/ })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name: /^(Calendrier|Calendar)$/ })).toBeVisible();
 }
 
 export async function logout(page) {
-  await page.getByRole("button", { name: /Déconnexion|Log out/ }).click();
+  await page.getByRole("button", { name: /^(Déconnexion|Log out)$/ }).click();
   await expect(page).toHaveURL(/\/login/);
 }
+
+/** axe-core with the WCAG 2.x A/AA rules and best practices; returns the serious and critical violations. */
+export async function seriousViolations(page, { exclude = [] } = {}) {
+  let builder = new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]);
+  for (const sel of exclude) builder = builder.exclude(sel);
+  const results = await builder.analyze();
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
+}
+
+export async function screenshot(page, name) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true, animations: "disabled" });
+}
+
+/** Waits until the view finished loading (no skeleton, main not busy). */
+export async function settled(page) {
+  await expect(page.locator("main[aria-busy=true]")).toHaveCount(0);
+  await expect(page.locator("main .skeleton-group")).toHaveCount(0);
+}
+
+// ---- event wizard (specs waiting for the events API) -------------------------------------------
 
 /** Local date + time N days from now, for wizard inputs. */
 export function slot(daysAhead = 1, time = "10:00") {
@@ -70,18 +99,4 @@ export async function openWizard(page, kindLabel) {
 
 export async function next(dialog) {
   await dialog.getByRole("button", { name: /Suivant|Next/ }).click();
-}
-
-/** axe-core with the WCAG 2.x A/AA rules; returns the serious and critical violations. */
-export async function seriousViolations(page, { exclude = [] } = {}) {
-  let builder = new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]);
-  for (const sel of exclude) builder = builder.exclude(sel);
-  const results = await builder.analyze();
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
-}
-
-export async function screenshot(page, name) {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true, animations: "disabled" });
 }

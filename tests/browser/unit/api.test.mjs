@@ -2,7 +2,7 @@
 // by concurrent calls, problem+json turned into ApiError with status/detail/errors.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ApiClient, ApiError, buildUrl, errorFromResponse } from "../../../app/web/assets/js/api.js";
+import { ApiClient, ApiError, buildUrl, errorFromResponse, retryAfterSeconds } from "../../../app/web/assets/js/api.js";
 import { normalizeMetrics } from "../../../app/web/assets/js/metrics.js";
 
 function json(status, body, type = "application/json") {
@@ -27,7 +27,7 @@ test("problem+json becomes an ApiError with field errors", async () => {
   assert.equal(err.detail, "title is too long");
   assert.equal(err.message, "title is too long");
   assert.equal(err.requestId, "r-1");
-  assert.deepEqual(err.errors, [{ field: "title", message: "255 max" }]);
+  assert.deepEqual(err.errors, [{ field: "title", code: "", message: "255 max" }]);
   assert.equal(err.fieldError("title"), "255 max");
   assert.equal(err.kind, "validation");
 });
@@ -150,4 +150,97 @@ test("DORA metrics: variants are normalized, absent metrics are null", () => {
   assert.deepEqual(m.timeToRestore, { labels: ["2026-01"], data: [30] });
   assert.equal(normalizeMetrics({ change_failure_rate: { rate: 12.5 } }).changeFailureRate.rate, 0.125);
   assert.equal(normalizeMetrics({ change_failure_rate: { numerator: 0, denominator: 0 } }).changeFailureRate, null);
+});
+
+// ---- the real server's contract (app/src/auth/routes.rs, app/src/http/middleware.rs) ------------
+
+function memoryStorage(initial = {}) {
+  const data = { ...initial };
+  return { data, getItem: (k) => (k in data ? data[k] : null), setItem: (k, v) => (data[k] = String(v)), removeItem: (k) => delete data[k] };
+}
+
+test("field errors keep the server's stable code; 429 carries Retry-After", async () => {
+  const err = await errorFromResponse(
+    json(422, { type: "/problems/validation", status: 422, detail: "1 field(s) are invalid", errors: [{ field: "password", code: "common", message: "this password is in lists" }] }, "application/problem+json"),
+  );
+  assert.deepEqual(err.errors, [{ field: "password", code: "common", message: "this password is in lists" }]);
+  assert.equal(err.kind, "validation");
+  const limited = await errorFromResponse(new Response(JSON.stringify({ type: "/problems/rate-limited", status: 429 }), { status: 429, headers: { "content-type": "application/problem+json", "retry-after": "42" } }));
+  assert.equal(limited.retryAfter, 42);
+  assert.equal(retryAfterSeconds(null), null);
+  assert.equal(retryAfterSeconds("Wed, 21 Oct 2015 07:28:10 GMT", Date.parse("Wed, 21 Oct 2015 07:28:00 GMT")), 10);
+});
+
+test("refresh and logout are POSTs without a body (the cookie carries the refresh token)", async () => {
+  const fetchImpl = fakeFetch((url) => (url === "/api/auth/refresh" ? json(200, { access_token: "t2", token_type: "Bearer", expires_in: 1800, user: { id: 1 } }) : new Response(null, { status: 204 })));
+  const api = new ApiClient({ fetchImpl, storage: memoryStorage({ "uyoop.session": "1" }) });
+  assert.equal(await api.resume(), true);
+  await api.logout();
+  for (const call of fetchImpl.calls) {
+    assert.equal(call.init.method, "POST");
+    assert.equal(call.init.body, undefined, `${call.url} sends no body`);
+    assert.equal(call.init.headers["Content-Type"], undefined, `${call.url} sends no Content-Type`);
+    assert.equal(call.init.credentials, "same-origin");
+  }
+  assert.equal(fetchImpl.calls[1].url, "/api/auth/logout");
+  assert.equal(fetchImpl.calls[1].init.headers.Authorization, "Bearer t2");
+  assert.equal(api.authenticated, false);
+});
+
+test("logout with an expired access token refreshes once, then ends the session on the server", async () => {
+  let logouts = 0;
+  const fetchImpl = fakeFetch((url, init) => {
+    if (url === "/api/auth/refresh") return json(200, { access_token: "fresh", user: { id: 1 } });
+    logouts += 1;
+    return init.headers.Authorization === "Bearer fresh" ? new Response(null, { status: 204 }) : json(401, { status: 401 }, "application/problem+json");
+  });
+  let lost = 0;
+  const api = new ApiClient({ fetchImpl, storage: memoryStorage(), onAuthLost: () => (lost += 1) });
+  api.setSession({ access_token: "stale", user: { id: 1 } });
+  await api.logout();
+  assert.equal(logouts, 2);
+  assert.equal(api.authenticated, false);
+  assert.equal(lost, 0, "signing out is not a lost session");
+});
+
+test("the boot refresh is skipped in a browser that never started a session", async () => {
+  const storage = memoryStorage();
+  const fetchImpl = fakeFetch(() => json(401, { status: 401 }, "application/problem+json"));
+  const api = new ApiClient({ fetchImpl, storage });
+  assert.equal(await api.resume(), false);
+  assert.equal(fetchImpl.calls.length, 0);
+  // A session sets the (non-secret) flag; a refused refresh clears it.
+  api.setSession({ access_token: "a", user: { id: 1 } });
+  assert.equal(storage.data["uyoop.session"], "1");
+  api.clearSession();
+  assert.equal(storage.data["uyoop.session"], undefined);
+  storage.setItem("uyoop.session", "1");
+  assert.equal(await api.resume(), false);
+  assert.equal(fetchImpl.calls.length, 1);
+  assert.equal(storage.data["uyoop.session"], undefined);
+  // Without web storage the client just tries.
+  const bare = new ApiClient({ fetchImpl, storage: null });
+  assert.equal(await bare.resume(), false);
+  assert.equal(fetchImpl.calls.length, 2);
+});
+
+test("mfa_setup_required is read from each session body (the server omits it when false)", () => {
+  const api = new ApiClient({ fetchImpl: fakeFetch(() => json(200, {})), storage: memoryStorage() });
+  api.setSession({ access_token: "a", user: { id: 1, role: "ADMIN" }, mfa_setup_required: true });
+  assert.equal(api.mfaSetupRequired, true);
+  api.setSession({ access_token: "b", user: { id: 1, role: "ADMIN", totp_enabled: true } });
+  assert.equal(api.mfaSetupRequired, false);
+});
+
+test("login answering {mfa_required, mfa_ticket}, then 2fa/verify with the ticket and the code", async () => {
+  const fetchImpl = fakeFetch((url) =>
+    url === "/api/auth/login" ? json(200, { mfa_required: true, mfa_ticket: "tk" }) : json(200, { access_token: "acc", token_type: "Bearer", expires_in: 1800, user: { id: 7, role: "ADMIN" } }),
+  );
+  const api = new ApiClient({ fetchImpl, storage: memoryStorage() });
+  const first = await api.login("admin", "pw");
+  assert.equal(first.mfa_ticket, "tk");
+  await api.verify2fa("tk", "123456");
+  assert.deepEqual(JSON.parse(fetchImpl.calls[1].init.body), { mfa_ticket: "tk", code: "123456" });
+  assert.equal(api.user.id, 7);
+  assert.equal(api.authenticated, true);
 });

@@ -1,10 +1,14 @@
 // HTTP client of the API. The access token lives in memory only (this module), never in localStorage
-// or sessionStorage; the refresh token is an HttpOnly cookie that only the server reads. A 401 triggers
-// one silent POST /api/auth/refresh (shared by concurrent callers) and one retry of the request.
-// Errors are RFC 9457 problem+json documents turned into ApiError objects.
+// or sessionStorage; the refresh token is an HttpOnly cookie (`__Host-uyoop_refresh`) that only the
+// server reads. A 401 triggers one silent POST /api/auth/refresh (no body: the cookie carries the
+// token; shared by concurrent callers) and one retry of the request. Errors are RFC 9457
+// problem+json documents turned into ApiError objects.
+//
+// Web storage holds one non-secret flag, "a session was started in this browser": without it the
+// boot skips the refresh call that could only answer 401 (the cookie is invisible to scripts).
 
 export class ApiError extends Error {
-  constructor({ status = 0, title = "", detail = "", type = "about:blank", errors = [], requestId = null } = {}) {
+  constructor({ status = 0, title = "", detail = "", type = "about:blank", errors = [], requestId = null, retryAfter = null } = {}) {
     super(detail || title || `HTTP ${status}`);
     this.name = "ApiError";
     this.status = status;
@@ -13,6 +17,7 @@ export class ApiError extends Error {
     this.type = type;
     this.errors = errors;
     this.requestId = requestId;
+    this.retryAfter = retryAfter;
   }
 
   /** Message of the field error for `field`, if the server named one. */
@@ -31,7 +36,15 @@ function normalizeFieldErrors(errors) {
   if (!Array.isArray(errors)) return [];
   return errors
     .filter((e) => e && typeof e === "object")
-    .map((e) => ({ field: String(e.field ?? e.pointer ?? e.name ?? ""), message: String(e.message ?? e.detail ?? "") }));
+    .map((e) => ({ field: String(e.field ?? e.pointer ?? e.name ?? ""), code: String(e.code ?? ""), message: String(e.message ?? e.detail ?? "") }));
+}
+
+/** Retry-After in seconds (delta-seconds or an HTTP date), or null. */
+export function retryAfterSeconds(value, now = Date.now()) {
+  if (value === null || value === undefined || value === "") return null;
+  if (/^\d+$/.test(String(value).trim())) return Number(value);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 /** Builds an ApiError from a failed fetch Response (problem+json, other JSON, or anything else). */
@@ -55,6 +68,7 @@ export async function errorFromResponse(response) {
     type: typeof body.type === "string" ? body.type : "about:blank",
     errors: normalizeFieldErrors(body.errors),
     requestId: body.request_id ?? response.headers.get("x-request-id") ?? null,
+    retryAfter: retryAfterSeconds(response.headers.get("retry-after")),
   });
 }
 
@@ -72,6 +86,15 @@ export function buildUrl(path, query) {
 
 // Requests that must never trigger the silent refresh (they are the authentication itself).
 const NO_REFRESH = new Set(["/api/auth/login", "/api/auth/refresh", "/api/auth/2fa/verify", "/api/auth/register", "/api/auth/logout"]);
+const SESSION_HINT = "uyoop.session";
+
+function defaultStorage() {
+  try {
+    return typeof localStorage === "undefined" ? null : localStorage;
+  } catch {
+    return null;
+  }
+}
 
 export class ApiClient {
   #token = null;
@@ -79,8 +102,9 @@ export class ApiClient {
   #refreshing = null;
   #listeners = new Set();
 
-  constructor({ fetchImpl, onAuthLost = () => {}, onMfaSetupRequired = () => {} } = {}) {
+  constructor({ fetchImpl, onAuthLost = () => {}, onMfaSetupRequired = () => {}, storage = defaultStorage() } = {}) {
     this.fetchImpl = fetchImpl || ((...args) => globalThis.fetch(...args));
+    this.storage = storage;
     this.onAuthLost = onAuthLost;
     this.onMfaSetupRequired = onMfaSetupRequired;
     this.mfaSetupRequired = false;
@@ -108,7 +132,9 @@ export class ApiClient {
     if (!body || typeof body.access_token !== "string") throw new ApiError({ status: 0, detail: "malformed session" });
     this.#token = body.access_token;
     if (body.user) this.#user = body.user;
-    if (body.mfa_setup_required !== undefined) this.mfaSetupRequired = Boolean(body.mfa_setup_required);
+    // The server omits the flag when false.
+    this.mfaSetupRequired = Boolean(body.mfa_setup_required);
+    this.#hint(true);
     this.#emit();
   }
 
@@ -121,7 +147,26 @@ export class ApiClient {
     this.#token = null;
     this.#user = null;
     this.mfaSetupRequired = false;
+    this.#hint(false);
     this.#emit();
+  }
+
+  #hint(on) {
+    try {
+      if (on) this.storage?.setItem(SESSION_HINT, "1");
+      else this.storage?.removeItem(SESSION_HINT);
+    } catch {
+      /* storage full or disabled: the boot will just try the refresh */
+    }
+  }
+
+  /** Whether a session may exist (unknown without storage: then try). */
+  get mayHaveSession() {
+    try {
+      return !this.storage || this.storage.getItem(SESSION_HINT) === "1";
+    } catch {
+      return true;
+    }
   }
 
   async #send(method, path, { body, query, headers = {} } = {}) {
@@ -148,7 +193,10 @@ export class ApiClient {
       this.#refreshing = (async () => {
         try {
           const res = await this.#send("POST", "/api/auth/refresh");
-          if (!res.ok) return false;
+          if (!res.ok) {
+            if (res.status === 401) this.#hint(false);
+            return false;
+          }
           this.setSession(await res.json());
           return true;
         } catch {
@@ -224,9 +272,17 @@ export class ApiClient {
     return body;
   }
 
+  /**
+   * Ends the session on the server (POST without a body; the server revokes the refresh family and
+   * expires the cookie), then forgets it here whatever the answer. An expired access token is
+   * refreshed once first, so the server-side session really ends.
+   */
   async logout() {
     try {
-      await this.request("POST", "/api/auth/logout", { retry: false });
+      let res = await this.#send("POST", "/api/auth/logout");
+      if (res.status === 401 && (await this.refresh())) res = await this.#send("POST", "/api/auth/logout");
+    } catch {
+      /* offline: the local session is cleared anyway */
     } finally {
       this.clearSession();
     }
@@ -234,6 +290,7 @@ export class ApiClient {
 
   /** Restores a session from the refresh cookie at boot. Resolves true when signed in. */
   async resume() {
+    if (!this.mayHaveSession) return false;
     return this.refresh();
   }
 }

@@ -3,8 +3,9 @@
 // URL with the History API. Views are ES modules exporting `mount(container, ctx)`, which may return a
 // cleanup function.
 import { api } from "./api.js";
+import { hasFeature, loadCapabilities } from "./capabilities.js";
 import { clear, h, skeleton } from "./dom.js";
-import { getLang, onLangChange, setLang, t } from "./i18n.js";
+import { LANGUAGES, getLang, hasStoredLang, onLangChange, setLang, t } from "./i18n.js";
 import { creatableKinds, membersScope } from "./roles.js";
 import { activeFilterCount, clearCaches, onFiltersChange, userLabel } from "./store.js";
 import { toast, toastError } from "./toast.js";
@@ -79,7 +80,7 @@ function renderHeader() {
   const user = api.user;
   const right = h("div", { class: "app-header__right" }, languageSwitch());
   if (user && api.authenticated) {
-    if (!api.mfaSetupRequired) right.prepend(shell.notifications.el);
+    if (!api.mfaSetupRequired && hasFeature("notifications")) right.prepend(shell.notifications.el);
     right.append(
       h("span", { class: "app-header__user" }, h("span", { class: "app-header__username", text: userLabel(user) }), h("span", { class: ["role-badge", `role-badge--${user.role}`], text: t(`role.${user.role}`) })),
       h("button", { type: "button", class: "btn btn--secondary", onclick: logout, text: t("action.logout") }),
@@ -143,6 +144,28 @@ function afterSignOut() {
   navigate("/login", { replace: true });
 }
 
+// ---- language ------------------------------------------------------------------------------------
+// The language is a UI preference of this browser (localStorage) and of the account (user.locale,
+// saved with PUT /api/users/{id}): a browser without a stored choice takes the account's.
+
+function applyServerLocale() {
+  const locale = api.user?.locale;
+  if (!hasStoredLang() && LANGUAGES.includes(locale) && locale !== getLang()) setLang(locale, { persist: false });
+}
+
+function saveLocale(lang) {
+  const user = api.user;
+  if (!user || !api.authenticated || api.mfaSetupRequired || user.locale === lang) return;
+  api
+    .put(`/api/users/${encodeURIComponent(user.id)}`, { locale: lang })
+    .then((updated) => {
+      if (updated && api.user?.id === updated.id) api.setUser({ ...api.user, locale: updated.locale });
+    })
+    .catch(() => {
+      /* the choice is kept in this browser anyway */
+    });
+}
+
 // ---- navbar ------------------------------------------------------------------------------------
 
 function renderNav(route) {
@@ -184,7 +207,7 @@ function renderNav(route) {
     shell.filters.el.hidden = !state.filtersOpen;
     if (state.filtersOpen) shell.filters.focus();
   });
-  const kinds = creatableKinds(user.role);
+  const kinds = hasFeature("createEvent") ? creatableKinds(user.role) : [];
   const menu = h(
     "div",
     { id: menuId, class: ["nav__menu", state.menuOpen && "nav__menu--open"] },
@@ -198,7 +221,7 @@ function renderNav(route) {
     h(
       "div",
       { class: "nav__actions" },
-      filtersBtn,
+      hasFeature("events") ? filtersBtn : null,
       kinds.length
         ? h("button", { type: "button", class: "btn btn--primary", onclick: () => openWizard({ user, onSaved: onEventSaved }), text: `+ ${t("nav.new_event")}` })
         : null,
@@ -295,7 +318,8 @@ async function render() {
 }
 
 function onSignedIn(next) {
-  if (!api.mfaSetupRequired) shell.notifications.start();
+  if (!api.mfaSetupRequired && hasFeature("notifications")) shell.notifications.start();
+  applyServerLocale();
   const safe = typeof next === "string" && next.startsWith("/") && !next.startsWith("//") ? next : "/calendar";
   navigate(api.mfaSetupRequired ? "/setup-2fa" : safe, { replace: true });
 }
@@ -331,7 +355,8 @@ async function boot() {
   api.onMfaSetupRequired = () => {
     if (location.pathname !== "/setup-2fa") navigate("/setup-2fa", { replace: true });
   };
-  onLangChange(() => {
+  onLangChange((lang) => {
+    saveLocale(lang);
     document.querySelector(".skip-link")?.replaceChildren(t("nav.skip"));
     shell.filters.rerender();
     shell.notifications.rerender();
@@ -347,8 +372,9 @@ async function boot() {
   refreshHealth();
   setInterval(refreshHealth, HEALTH_POLL_MS);
   renderHeader();
-  await api.resume();
-  if (api.authenticated && !api.mfaSetupRequired) shell.notifications.start();
+  await Promise.all([api.resume(), loadCapabilities()]);
+  if (api.authenticated) applyServerLocale();
+  if (api.authenticated && !api.mfaSetupRequired && hasFeature("notifications")) shell.notifications.start();
   state.focusOnRender = false;
   await render();
 }

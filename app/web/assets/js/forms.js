@@ -1,7 +1,7 @@
 // Form building blocks with the accessibility wiring done once: label for=, hint and error linked by
 // aria-describedby, aria-invalid on error, error text in a live element.
 import { h, uid } from "./dom.js";
-import { t } from "./i18n.js";
+import { fieldMessages } from "./messages.js";
 
 /**
  * field({ label, control, hint, required, name }) -> wrapper with .setError(text|null)
@@ -97,14 +97,9 @@ export function focusField(wrapper) {
   target.focus();
 }
 
-/** Server field errors ([{field, message}]) -> {field: message}; fields may be JSON pointers. */
+/** Server field errors as {field: translated text} (see messages.js). */
 export function serverFieldErrors(error) {
-  const out = {};
-  for (const e of error?.errors || []) {
-    const name = String(e.field || "").replace(/^\/+/, "").replace(/^extra[./]/, "").split(/[./[]/)[0];
-    if (name && !out[name]) out[name] = e.message || t("validation.invalid");
-  }
-  return out;
+  return fieldMessages(error);
 }
 
 /** Disables a submit button and shows a spinner in it while `fn` runs. */

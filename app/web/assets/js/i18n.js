@@ -35,10 +35,24 @@ export function getLocale(lang = current, navigatorLanguages = globalThis.naviga
   return match || (lang === "fr" ? "fr-FR" : "en-GB");
 }
 
-export function setLang(lang) {
+/** Whether this browser holds an explicit language choice. */
+export function hasStoredLang() {
+  try {
+    return LANGUAGES.includes(storage()?.getItem(STORAGE_KEY));
+  } catch {
+    return false;
+  }
+}
+
+/** Switches the language; `persist: false` applies the account's language without storing a choice. */
+export function setLang(lang, { persist = true } = {}) {
   if (!LANGUAGES.includes(lang) || lang === current) return;
   current = lang;
-  storage()?.setItem(STORAGE_KEY, lang);
+  try {
+    if (persist) storage()?.setItem(STORAGE_KEY, lang);
+  } catch {
+    /* storage full or disabled */
+  }
   if (typeof document !== "undefined") document.documentElement.lang = lang;
   for (const fn of listeners) fn(lang);
 }

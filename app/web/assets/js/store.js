@@ -59,7 +59,7 @@ export function loadTeams() {
 export function loadUsers() {
   if (!usersPromise) {
     usersPromise = api
-      .get("/api/users")
+      .get("/api/users", { limit: 500 })
       .then((body) => (Array.isArray(body?.items) ? body.items : []))
       .catch(() => {
         usersPromise = null;
@@ -71,6 +71,10 @@ export function loadUsers() {
 
 export function invalidateUsers() {
   usersPromise = null;
+}
+
+export function invalidateTeams() {
+  teamsPromise = null;
 }
 
 export function clearCaches() {

@@ -2,6 +2,7 @@
 // focused), announced to screen readers (errors assertively).
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
+import { errorMessage } from "./messages.js";
 
 const DURATION_MS = 5000;
 let container = null;
@@ -42,17 +43,9 @@ export function toast(message, kind = "info") {
   return close;
 }
 
-/** A toast for a failed API call: the server's detail, else a generic message with the request id. */
+/** A toast for a failed API call: the problem in the user's language, with the request id. */
 export function toastError(error, fallbackKey = "error.generic") {
-  let message = error?.detail || "";
-  if (!message) {
-    if (error?.status === 0) message = t("error.network");
-    else if (error?.status === 403) message = t("error.forbidden");
-    else if (error?.status === 404) message = t("error.not_found");
-    else if (error?.status === 409) message = t("error.conflict");
-    else if (error?.status === 429) message = t("error.rate_limited");
-    else message = t(fallbackKey);
-  }
+  let message = errorMessage(error, { fallback: fallbackKey });
   if (error?.requestId) message += ` (${t("error.request_id")} ${error.requestId})`;
   return toast(message, "error");
 }

@@ -2,6 +2,7 @@
 // type, drag and resize for events the user may edit (saved with PUT and the event's version; a 409
 // reverts the move), click or Enter opens the details, selecting an empty slot opens the wizard.
 import { api } from "../api.js";
+import { hasFeature } from "../capabilities.js";
 import { h, spinner } from "../dom.js";
 import { minutesBetween } from "../format.js";
 import { getLang, getLocale, t } from "../i18n.js";
@@ -64,9 +65,15 @@ function toCalendarEvent(raw, user) {
   };
 }
 
+/** Shown while the server has no events API yet: the calendar works, empty. */
+export function unavailableNotice() {
+  return h("p", { class: "notice notice--info", role: "note", text: t("events.unavailable") });
+}
+
 export async function mount(main, ctx) {
   const { user } = ctx;
-  const kinds = creatableKinds(user.role);
+  const eventsApi = hasFeature("events");
+  const kinds = hasFeature("createEvent") ? creatableKinds(user.role) : [];
   const busyEl = h("span", { class: "calendar__busy", hidden: true }, spinner(t("common.loading")));
   const legend = h(
     "ul",
@@ -83,6 +90,7 @@ export async function mount(main, ctx) {
       legend,
     ),
     h("p", { class: "visually-hidden", text: t("calendar.sr_help") }),
+    eventsApi ? null : unavailableNotice(),
     h("div", { class: "card calendar-card" }, host),
   );
 
@@ -112,6 +120,10 @@ export async function mount(main, ctx) {
     selectMirror: true,
     editable: false,
     events(info, success, failure) {
+      if (!eventsApi) {
+        success([]);
+        return;
+      }
       api
         .get("/api/events", { ...filterQuery({ withDates: false }), start: info.start.toISOString(), end: info.end.toISOString() })
         .then((body) => success((Array.isArray(body?.items) ? body.items : []).map((e) => toCalendarEvent(e, user))))

@@ -2,6 +2,7 @@
 // to restore, as a 2x2 grid of Chart.js charts in the dark palette. A metric without data shows an
 // empty state, never an invented chart.
 import { api } from "../api.js";
+import { hasFeature } from "../capabilities.js";
 import { h, skeleton, setChildren } from "../dom.js";
 import { toMonthInput } from "../format.js";
 import { getLocale, t } from "../i18n.js";
@@ -18,6 +19,13 @@ function themeCharts(Chart) {
 }
 
 export async function mount(main, ctx) {
+  if (!hasFeature("metrics")) {
+    main.append(
+      h("div", { class: "view-header" }, h("h1", { class: "view-title", text: t("dashboard.title") }), h("p", { class: "muted", text: t("dashboard.lead") })),
+      h("p", { class: "notice notice--info", role: "note", text: t("dashboard.unavailable") }),
+    );
+    return undefined;
+  }
   const now = new Date();
   const range = { start: toMonthInput(new Date(now.getFullYear(), now.getMonth() - 2, 1)), end: toMonthInput(now) };
   const charts = [];

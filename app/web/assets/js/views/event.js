@@ -3,6 +3,7 @@
 // comment, full history) and the comment thread (markdown rendered and sanitized by the server,
 // @mentions, reactions).
 import { api } from "../api.js";
+import { has, hasFeature } from "../capabilities.js";
 import { h, icon, skeleton, trustedHtml, setChildren } from "../dom.js";
 import { field, formAlert, textarea } from "../forms.js";
 import { formatDateTime, formatDuration, formatRange, formatRelative } from "../format.js";
@@ -34,6 +35,10 @@ function safeLink(url) {
 
 export async function mount(main, ctx) {
   const id = ctx.params.id;
+  if (!hasFeature("events")) {
+    main.append(h("div", { class: "empty-state" }, h("h1", { class: "view-title", text: t("event.title") }), h("p", { class: "notice notice--info", role: "note", text: t("events.unavailable") }), h("a", { class: "btn btn--secondary", href: "/calendar", text: t("action.back_calendar") })));
+    return undefined;
+  }
   main.append(skeleton(8, t("common.loading")));
   let event;
   let teams = [];
@@ -201,7 +206,8 @@ export async function mount(main, ctx) {
       if (err.status !== 404) toastError(err);
     }
     const blocks = [h("h2", { id: "approval-title", class: "card__title", text: t("approval.title") })];
-    const decided = ["approved", "refused", "in_progress", "completed", "failed", "rolled_back", "cancelled"].includes(event.status);
+    // Only a window waiting for approval can be decided (an approval moves it to `planned`).
+    const decided = event.status !== "pending_approval";
     if (canApprove(user) && !decided) {
       const alert = formAlert();
       const comment = field({ label: t("approval.comment"), name: "comment", hint: t("approval.comment_hint"), control: textarea({ rows: 3, maxlength: "2000" }) });
@@ -420,7 +426,10 @@ export async function mount(main, ctx) {
   drawHeader();
   drawDetails();
   drawOps();
-  commentsCard.append(h("h2", { id: "comments-title", class: "card__title", text: t("comments.title") }), commentList, drawCommentForm());
-  await Promise.all([drawApprovals(), loadComments()]);
+  // The comment thread needs its own API; a server without it shows the event without comments.
+  const withComments = has("GET /api/events/{id}/comments");
+  commentsCard.hidden = !withComments;
+  if (withComments) commentsCard.append(h("h2", { id: "comments-title", class: "card__title", text: t("comments.title") }), commentList, drawCommentForm());
+  await Promise.all([drawApprovals(), withComments ? loadComments() : null]);
   return undefined;
 }

@@ -1,14 +1,14 @@
-// Sign-in: username + password, then the TOTP (or recovery code) step when the server answers
-// mfa_required. Errors come from the server's problem+json detail.
+// Sign-in: username + password (POST /api/auth/login), then the TOTP (or recovery code) step when the
+// server answers {mfa_required, mfa_ticket} (POST /api/auth/2fa/verify). Messages are the UI's own
+// translations of the server's problems (messages.js).
 import { api } from "../api.js";
 import { h, setChildren } from "../dom.js";
 import { applyFieldErrors, busy, field, formAlert, input, serverFieldErrors } from "../forms.js";
 import { t } from "../i18n.js";
+import { errorMessage } from "../messages.js";
 
-function errorText(err) {
-  if (err?.status === 0) return t("error.network");
-  if (err?.status === 429) return err.detail || t("error.rate_limited");
-  return err?.detail || err?.title || t("login.failed");
+function errorText(err, step) {
+  return errorMessage(err, { fallback: "login.failed", byStatus: { 401: step === "code" ? "login.code_failed" : "login.failed" } });
 }
 
 export function mount(main, ctx) {
@@ -42,7 +42,7 @@ export function mount(main, ctx) {
           else ctx.onSignedIn(next);
         } catch (err) {
           applyFieldErrors(form, serverFieldErrors(err));
-          alert.show(errorText(err));
+          alert.show(errorText(err, "password"));
           password.control.value = "";
           password.control.focus();
         }
@@ -85,7 +85,7 @@ export function mount(main, ctx) {
           await api.verify2fa(ticket, value);
           ctx.onSignedIn(next);
         } catch (err) {
-          alert.show(errorText(err));
+          alert.show(errorText(err, "code"));
           code.control.value = "";
           code.control.focus();
         }

@@ -1,11 +1,22 @@
-// Two-factor setup: the server generates a TOTP secret and its QR code (SVG), the user confirms with a
-// code from the authenticator app, then sees the recovery codes once. Mandatory for ADMIN accounts:
-// until it is done every other page sends them here.
+// Two-factor setup: the server generates a TOTP secret and its QR code (POST /api/auth/2fa/setup ->
+// {otpauth_uri, qr_svg, secret}), the user confirms with a code from the authenticator app
+// (POST /api/auth/2fa/enable {code}), then sees the ten recovery codes once. Mandatory for ADMIN
+// accounts: until it is done every other page sends them here. The QR SVG is shown through an <img>
+// (data: URL, allowed by the CSP's img-src): markup from the network is never parsed into the page.
 import { api } from "../api.js";
-import { h, spinner, trustedHtml, setChildren } from "../dom.js";
+import { h, spinner, setChildren } from "../dom.js";
 import { busy, field, formAlert, input } from "../forms.js";
 import { t } from "../i18n.js";
+import { errorMessage } from "../messages.js";
 import { toast } from "../toast.js";
+
+/** data: URL of an SVG document (UTF-8 safe base64). */
+export function svgDataUrl(svg) {
+  const bytes = new TextEncoder().encode(String(svg || ""));
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return `data:image/svg+xml;base64,${btoa(bin)}`;
+}
 
 export async function mount(main, ctx) {
   const card = h("section", { class: "auth-card auth-card--wide card", "aria-labelledby": "setup2fa-title" });
@@ -23,15 +34,20 @@ export async function mount(main, ctx) {
   try {
     setup = await api.post("/api/auth/2fa/setup");
   } catch (err) {
-    setChildren(card, heading, h("p", { class: "form-alert", role: "alert", text: err.detail || t("setup2fa.setup_failed") }));
+    if (!ctx.isCurrent()) return;
+    const already = err.kind === "2fa-already-enabled";
+    setChildren(
+      card,
+      heading,
+      h("p", { class: already ? "auth-card__lead" : "form-alert", role: already ? null : "alert", text: already ? t("setup2fa.already") : errorMessage(err, { fallback: "setup2fa.setup_failed" }) }),
+      h("a", { class: "btn btn--secondary", href: "/calendar", text: t("action.back_calendar") }),
+    );
     return;
   }
   if (!ctx.isCurrent()) return;
 
   const alert = formAlert();
-  const qr = h("div", { class: "qr", role: "img", "aria-label": t("setup2fa.qr_alt") });
-  trustedHtml(qr, setup.qr_svg);
-  for (const svg of qr.querySelectorAll("svg")) svg.setAttribute("aria-hidden", "true");
+  const qr = h("div", { class: "qr" }, h("img", { class: "qr__img", src: svgDataUrl(setup.qr_svg), alt: t("setup2fa.qr_alt"), width: "200", height: "200" }));
   const secret = h("code", { class: "secret", text: String(setup.secret || "").replace(/(.{4})/g, "$1 ").trim() });
   const copy = h("button", { type: "button", class: "btn btn--ghost btn--small", text: t("action.copy") });
   copy.addEventListener("click", async () => {
@@ -60,7 +76,7 @@ export async function mount(main, ctx) {
         const body = await api.post("/api/auth/2fa/enable", { code: value });
         showRecoveryCodes(Array.isArray(body?.recovery_codes) ? body.recovery_codes : []);
       } catch (err) {
-        alert.show(err.detail || t("setup2fa.enable_failed"));
+        alert.show(err.status === 422 ? t("setup2fa.enable_failed") : errorMessage(err, { fallback: "setup2fa.enable_failed" }));
         code.control.value = "";
         code.control.focus();
       }
@@ -81,6 +97,7 @@ export async function mount(main, ctx) {
         h("ol", { class: "steps-list" }, h("li", { text: t("setup2fa.step_scan") }), h("li", { text: t("setup2fa.step_code") })),
         h("p", { class: "field__hint", text: t("setup2fa.manual") }),
         h("p", { class: "secret-row" }, secret, copy),
+        /^otpauth:\/\//.test(String(setup.otpauth_uri || "")) ? h("p", { class: "field__hint" }, h("a", { href: setup.otpauth_uri, text: t("setup2fa.open_app") })) : null,
         form,
       ),
     ),

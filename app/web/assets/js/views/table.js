@@ -1,6 +1,7 @@
 // Table view: the events of a date range with the navbar filters (type, team, status, creator, dates)
 // and sortable columns. Doubles as the accessible, screen-reader friendly alternative to the calendar.
 import { api } from "../api.js";
+import { hasFeature } from "../capabilities.js";
 import { h, skeleton, setChildren } from "../dom.js";
 import { formatDate, formatDateTime } from "../format.js";
 import { label, t } from "../i18n.js";
@@ -55,6 +56,10 @@ export async function mount(main, ctx) {
   let sort = { key: "start", dir: "asc" };
   const caption = h("p", { class: "muted", "aria-live": "polite" });
   const body = h("div", { class: "table-wrap" });
+  if (!hasFeature("events")) {
+    main.append(h("div", { class: "view-header" }, h("h1", { class: "view-title", text: t("nav.table") })), h("p", { class: "notice notice--info", role: "note", text: t("events.unavailable") }));
+    return undefined;
+  }
   main.append(
     h("div", { class: "view-header" }, h("h1", { class: "view-title", text: t("nav.table") }), caption),
     h("div", { class: "card" }, body),
