@@ -59,6 +59,15 @@ ensure_openbao() {
   export BAO_BIN=$bin/bao
 }
 
+# Python's aiosmtpd for the notification tests' SMTP server on loopback; they find it through
+# UYOOP_TEST_SMTP_PYTHON.
+ensure_smtp_venv() {
+  local bin
+  bin=$(ensure_venv smtp aiosmtpd) || { log "cannot install aiosmtpd"; return 1; }
+  "$bin/python" -c 'import aiosmtpd' || { log "$bin/python cannot import aiosmtpd"; return 1; }
+  export UYOOP_TEST_SMTP_PYTHON=$bin/python
+}
+
 drop_leftover_test_databases() {
   psql -h 127.0.0.1 -U postgres -tAc \
     "select datname from pg_database where datname like 'uyoop\_test\_%'" 2>/dev/null \
@@ -70,7 +79,7 @@ ensure_cargo_tool() { # ensure_cargo_tool BIN CRATE
 }
 
 # --- stages ---------------------------------------------------------------------------------------
-stage_services() { ensure_postgres && ensure_redis && ensure_openbao && drop_leftover_test_databases; }
+stage_services() { ensure_postgres && ensure_redis && ensure_openbao && ensure_smtp_venv && drop_leftover_test_databases; }
 stage_fmt() { cargo fmt --all -- --check; }
 stage_clippy() { cargo clippy --workspace --all-targets --locked -- -D warnings; }
 stage_rust() { cargo test --workspace --locked --no-fail-fast; }

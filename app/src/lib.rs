@@ -4,12 +4,14 @@
 
 pub mod audit;
 pub mod auth;
+pub mod comments;
 pub mod config;
 pub mod error;
 pub mod events;
 pub mod http;
 pub mod metrics;
 pub mod model;
+pub mod notifications;
 pub mod ratelimit;
 pub mod secrets;
 pub mod server;

@@ -77,6 +77,8 @@ impl std::fmt::Debug for AppState {
         (name = "auth", description = "Sign in, tokens, two-factor authentication, sessions"),
         (name = "users", description = "Users, invitations, delegations"),
         (name = "teams", description = "Teams and their members"),
+        (name = "comments", description = "Comment threads on events: markdown, mentions, reactions"),
+        (name = "notifications", description = "In-app notifications and delivery preferences"),
         (name = "audit", description = "The audit trail"),
         (name = "events", description = "Calendar events, deployment approvals, freezes, the iCalendar feed"),
     )
@@ -108,6 +110,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(crate::auth::routes::router())
+        .merge(crate::comments::router())
+        .merge(crate::notifications::router())
         .merge(crate::users::router())
         .merge(crate::teams::router())
         .merge(crate::audit::router())

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod event;
 pub mod job;
+pub mod social;
 pub mod team;
 pub mod user;
 
@@ -12,10 +13,14 @@ pub use auth::{
     Capability, Delegation, NewDelegation, NewInvitation, NewSession, Rotation, SessionInfo, TotpState,
 };
 pub use event::{
-    Actor, ApprovalAction, Environment, Event, EventKind, EventPayload, EventQuery, EventStatus, FreezePeriod,
-    HistoryEntry, NewEvent, NewFreeze, StatusChange, UpdateEvent,
+    Actor, ApprovalAction, Environment, Event, EventKind, EventPayload, EventQuery, EventStatus,
+    FreezePeriod, HistoryEntry, NewEvent, NewFreeze, StatusChange, UpdateEvent,
 };
 pub use job::{Job, JobStatus, NewJob};
+pub use social::{
+    Comment, NewComment, NewNotification, Notification, NotificationKind, NotificationPreferences,
+    ReactionEntry, UserRef,
+};
 pub use team::{NewTeam, Team, TeamUpdate};
 pub use user::{NewUser, Role, User, UserQuery, UserUpdate};
 

@@ -11,6 +11,7 @@
 pub mod postgres;
 mod sql;
 mod sql_events;
+mod sql_social;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -242,10 +243,94 @@ pub trait WorkflowStore {
     async fn usernames(&self, ids: &[Id]) -> Result<Vec<(Id, String)>>;
 }
 
+/// Comments, reactions and notifications.
+#[async_trait]
+pub trait SocialStore {
+    /// Stores a comment with its audit row and `jobs` (mention notifications) in one transaction.
+    async fn create_comment(
+        &self,
+        comment: &NewComment,
+        audit: &AuditRecord,
+        jobs: &[NewJob],
+    ) -> Result<Comment>;
+    /// A comment with its reactions.
+    async fn comment(&self, id: Id) -> Result<Option<Comment>>;
+    /// The comments of an event, oldest first, with their reactions.
+    async fn list_comments(&self, event_id: Id) -> Result<Vec<Comment>>;
+    /// Deletes a comment and its reactions; `NotFound` when it does not exist.
+    async fn delete_comment(&self, id: Id, audit: &AuditRecord) -> Result<()>;
+    /// Adds `user_id`'s `emoji` reaction to a comment, or removes it when present. Returns whether it
+    /// is present now. The audit row records the emoji and the direction.
+    async fn toggle_reaction(
+        &self,
+        comment_id: Id,
+        user_id: Id,
+        emoji: &str,
+        audit: &AuditRecord,
+    ) -> Result<bool>;
+    /// Users whose username is one of `names` (case-insensitively).
+    async fn users_by_usernames(&self, names: &[String]) -> Result<Vec<User>>;
+    /// Stores notifications (a row whose dedupe key exists is skipped) and enqueues their delivery
+    /// `jobs`, in one transaction. Returns the ids of the rows stored now.
+    async fn store_notifications(&self, rows: &[NewNotification], jobs: &[NewJob]) -> Result<Vec<Id>>;
+    /// A notification by its dedupe key.
+    async fn notification_by_key(&self, key: &str) -> Result<Option<Notification>>;
+    /// A user's notifications, newest first.
+    async fn list_notifications(&self, user_id: Id, offset: i64, limit: i64) -> Result<Page<Notification>>;
+    /// How many of a user's notifications are unread.
+    async fn unread_notifications(&self, user_id: Id) -> Result<i64>;
+    /// Marks one of the user's notifications read (kept at its first read time); `NotFound` when it is
+    /// not theirs.
+    async fn mark_notification_read(
+        &self,
+        user_id: Id,
+        id: Id,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<()>;
+    /// Marks every unread notification of the user read; returns how many.
+    async fn mark_all_notifications_read(
+        &self,
+        user_id: Id,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<u64>;
+    /// Unread notifications created in `[from, until)`, of one user or of everyone, by user then id.
+    async fn unread_notifications_between(
+        &self,
+        user_id: Option<Id>,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<Notification>>;
+    /// A user's preferences (the defaults when never set).
+    async fn notification_preferences(&self, user_id: Id) -> Result<NotificationPreferences>;
+    /// Replaces a user's preferences.
+    async fn set_notification_preferences(
+        &self,
+        user_id: Id,
+        preferences: &NotificationPreferences,
+        audit: &AuditRecord,
+    ) -> Result<()>;
+    /// Whether the e-mail or chat message with this key was delivered.
+    async fn delivered(&self, key: &str) -> Result<bool>;
+    /// Records a delivery; false when it was already recorded.
+    async fn record_delivery(&self, key: &str, channel: &str) -> Result<bool>;
+}
+
 /// Everything the app stores. Implemented by each backend.
 #[async_trait]
 pub trait Store:
-    UserStore + TeamStore + EventStore + AuditStore + JobStore + AuthStore + WorkflowStore + Send + Sync + 'static
+    UserStore
+    + TeamStore
+    + EventStore
+    + AuditStore
+    + JobStore
+    + AuthStore
+    + WorkflowStore
+    + SocialStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Which backend this is.
     fn backend(&self) -> Backend;

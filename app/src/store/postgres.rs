@@ -64,6 +64,7 @@ impl PgStore {
 }
 
 impl_sql_store!(PgStore, Postgres);
+super::sql_social::impl_social_store!(PgStore, Postgres);
 super::sql_events::impl_workflow_store!(PgStore, Postgres);
 
 #[async_trait::async_trait]

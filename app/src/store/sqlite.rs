@@ -68,6 +68,7 @@ impl SqliteStore {
 }
 
 impl_sql_store!(SqliteStore, Sqlite);
+super::sql_social::impl_social_store!(SqliteStore, Sqlite);
 super::sql_events::impl_workflow_store!(SqliteStore, Sqlite);
 
 #[async_trait::async_trait]

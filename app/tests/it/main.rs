@@ -8,9 +8,11 @@
 
 mod auth;
 mod cli;
+mod comments;
 mod events;
 mod foundation;
 mod helpers;
+mod notifications;
 mod ratelimit;
 mod rbac_matrix;
 mod secrets;

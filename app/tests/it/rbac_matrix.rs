@@ -36,6 +36,10 @@ struct Fx {
     /// Events, one per route that changes one (so that one call does not spoil the next).
     ev: std::collections::HashMap<&'static str, i64>,
     freeze: i64,
+    /// A comment by the ADMIN (on the `edit` event).
+    comment: i64,
+    /// A notification of PROJET's.
+    notification: i64,
 }
 
 impl Fx {
@@ -472,6 +476,96 @@ fn routes() -> Vec<Route> {
             none,
             Action("calendar.token.revoke"),
         ),
+        r(
+            Method::GET,
+            "/api/events/{id}/comments",
+            Access::Roles(ALL),
+            |f| format!("/api/events/{}/comments", f.ev["edit"]),
+            none,
+            Read,
+        ),
+        r(
+            Method::POST,
+            "/api/events/{id}/comments",
+            Access::Roles(ALL),
+            |f| format!("/api/events/{}/comments", f.ev["edit"]),
+            |_| Some(json!({"body": "looks good @admin"})),
+            Action("comment.create"),
+        ),
+        r(
+            Method::POST,
+            "/api/comments/{id}/reactions",
+            Access::Roles(ALL),
+            |f| format!("/api/comments/{}/reactions", f.comment),
+            |_| Some(json!({"emoji": "👍"})),
+            Action("comment.react"),
+        ),
+        r(
+            Method::POST,
+            "/api/markdown/preview",
+            Access::Roles(ALL),
+            |_| "/api/markdown/preview".into(),
+            |_| Some(json!({"body": "*preview*"})),
+            CoveredBy("comments::markdown_preview_changes_nothing"),
+        ),
+        // Author or ADMIN: the fixture comment is the ADMIN's.
+        r(
+            Method::DELETE,
+            "/api/comments/{id}",
+            Access::Roles(ADMIN),
+            |f| format!("/api/comments/{}", f.comment),
+            none,
+            Action("comment.delete"),
+        ),
+        r(
+            Method::GET,
+            "/api/notifications",
+            Access::Roles(ALL),
+            |_| "/api/notifications".into(),
+            none,
+            Read,
+        ),
+        r(
+            Method::GET,
+            "/api/notifications/unread-count",
+            Access::Roles(ALL),
+            |_| "/api/notifications/unread-count".into(),
+            none,
+            Read,
+        ),
+        // Anyone may mark their own; another user's notification answers 404.
+        r(
+            Method::POST,
+            "/api/notifications/{id}/read",
+            Access::Roles(ALL),
+            |f| format!("/api/notifications/{}/read", f.notification),
+            none,
+            Action("notification.read"),
+        ),
+        r(
+            Method::POST,
+            "/api/notifications/read-all",
+            Access::Roles(ALL),
+            |_| "/api/notifications/read-all".into(),
+            none,
+            Action("notification.read_all"),
+        ),
+        r(
+            Method::GET,
+            "/api/notifications/preferences",
+            Access::Roles(ALL),
+            |_| "/api/notifications/preferences".into(),
+            none,
+            Read,
+        ),
+        r(
+            Method::PUT,
+            "/api/notifications/preferences",
+            Access::Roles(ALL),
+            |_| "/api/notifications/preferences".into(),
+            |_| Some(json!({"email": true, "daily_digest": false, "chat": true, "reminders": true})),
+            Action("notification.preferences.update"),
+        ),
         // Destructive ones last.
         r(
             Method::DELETE,
@@ -618,6 +712,39 @@ async fn fixtures(app: &TestApp) -> Fx {
         .await
         .unwrap();
     let freeze = f["id"].as_i64().unwrap();
+    let c: Value = app
+        .post_json(
+            &format!("/api/events/{}/comments", ev["edit"]),
+            Some(&admin.token),
+            json!({"body": "fixture comment"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let comment = c["id"].as_i64().unwrap();
+    app.store()
+        .store_notifications(
+            &[uyoop_cal::model::NewNotification {
+                user_id: projet.id,
+                kind: uyoop_cal::model::NotificationKind::StatusChanged,
+                title: "fixture".into(),
+                body: String::new(),
+                link: None,
+                data: json!({}),
+                dedupe_key: "rbac-fixture".into(),
+            }],
+            &[],
+        )
+        .await
+        .unwrap();
+    let notification = app
+        .store()
+        .list_notifications(projet.id, 0, 1)
+        .await
+        .unwrap()
+        .items[0]
+        .id;
     Fx {
         admin,
         projet,
@@ -629,6 +756,8 @@ async fn fixtures(app: &TestApp) -> Fx {
         delegation: d["id"].as_i64().unwrap(),
         ev,
         freeze,
+        comment,
+        notification,
     }
 }
 

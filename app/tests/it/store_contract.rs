@@ -776,3 +776,344 @@ async fn jobs_stale_workers_are_requeued(kind: Db) {
     store.close().await;
     db.cleanup().await;
 }
+
+// Comments, reactions, notifications, preferences and delivery records.
+on_both_backends!(
+    social_comments_and_reactions,
+    social_notifications_preferences_and_deliveries
+);
+
+async fn social_comments_and_reactions(kind: Db) {
+    let db = TestDb::new(kind).await;
+    let store = db.store().await;
+    let alice = user(&store, "alice", Role::Dev).await;
+    let bob = user(&store, "Bob.Ops", Role::Ops).await;
+    let e = store
+        .create_event(
+            &new_event("Release", t(10, 0), t(11, 0), deployment(Environment::Prod)),
+            &audit("event.create"),
+            &[],
+        )
+        .await
+        .unwrap();
+    let job = NewJob::now("notify.fanout", serde_json::json!({"kind": "mention"}));
+    let c = store
+        .create_comment(
+            &NewComment {
+                event_id: e.id,
+                author_id: alice.id,
+                body: "  *raw* body\n".into(),
+            },
+            &audit("comment.create"),
+            &[job],
+        )
+        .await
+        .unwrap();
+    assert_eq!(c.body, "  *raw* body\n", "stored exactly as written");
+    assert_eq!(
+        c.author,
+        Some(UserRef {
+            id: alice.id,
+            username: "alice".into()
+        })
+    );
+    assert_eq!(c.event_id, e.id);
+    assert!(c.reactions.is_empty());
+    // The job was enqueued in the same transaction.
+    let claimed = store.claim_jobs("w", 10, Utc::now()).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].kind, "notify.fanout");
+    // A comment on a missing event is refused, and nothing is written.
+    let err = store
+        .create_comment(
+            &NewComment {
+                event_id: 999_999,
+                author_id: alice.id,
+                body: "x".into(),
+            },
+            &audit("comment.create"),
+            &[],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Validation(_)), "{err:?}");
+    // Length is checked by the database too.
+    let err = store
+        .create_comment(
+            &NewComment {
+                event_id: e.id,
+                author_id: alice.id,
+                body: "x".repeat(10_001),
+            },
+            &audit("comment.create"),
+            &[],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Validation(_)), "{err:?}");
+
+    assert!(
+        store
+            .toggle_reaction(c.id, alice.id, "👍", &audit("comment.react"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .toggle_reaction(c.id, bob.id, "👍", &audit("comment.react"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .toggle_reaction(c.id, bob.id, "🔥", &audit("comment.react"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .toggle_reaction(c.id, alice.id, "👍", &audit("comment.react"))
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        store
+            .toggle_reaction(999_999, alice.id, "👍", &audit("comment.react"))
+            .await,
+        Err(Error::NotFound(_))
+    ));
+    let got = store.comment(c.id).await.unwrap().unwrap();
+    let who: Vec<(&str, &str)> = got
+        .reactions
+        .iter()
+        .map(|r| (r.emoji.as_str(), r.user.username.as_str()))
+        .collect();
+    assert_eq!(who, [("👍", "Bob.Ops"), ("🔥", "Bob.Ops")]);
+    let c2 = store
+        .create_comment(
+            &NewComment {
+                event_id: e.id,
+                author_id: bob.id,
+                body: "second".into(),
+            },
+            &audit("comment.create"),
+            &[],
+        )
+        .await
+        .unwrap();
+    let listed = store.list_comments(e.id).await.unwrap();
+    assert_eq!(listed.iter().map(|c| c.id).collect::<Vec<_>>(), [c.id, c2.id]);
+    assert_eq!(listed[0].reactions.len(), 2);
+    assert!(store.list_comments(999_999).await.unwrap().is_empty());
+
+    // Mentions resolve case-insensitively.
+    let found = store
+        .users_by_usernames(&["bob.ops".into(), "ALICE".into(), "nobody".into()])
+        .await
+        .unwrap();
+    assert_eq!(found.iter().map(|u| u.id).collect::<Vec<_>>(), [alice.id, bob.id]);
+    assert!(store.users_by_usernames(&[]).await.unwrap().is_empty());
+
+    // Deleting the author keeps the comment without an author; deleting a comment drops its reactions.
+    store.delete_user(bob.id, &audit("user.delete")).await.unwrap();
+    let orphan = store.comment(c2.id).await.unwrap().unwrap();
+    assert_eq!(orphan.author, None);
+    assert!(
+        store.comment(c.id).await.unwrap().unwrap().reactions.is_empty(),
+        "bob's reactions went with him"
+    );
+    store
+        .delete_comment(c.id, &audit("comment.delete"))
+        .await
+        .unwrap();
+    assert!(store.comment(c.id).await.unwrap().is_none());
+    assert!(matches!(
+        store.delete_comment(c.id, &audit("comment.delete")).await,
+        Err(Error::NotFound(_))
+    ));
+
+    let rows = store
+        .list_audit(&AuditQuery {
+            action_prefix: Some("comment.".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(rows.total, 2 + 4 + 1, "two creates, four toggles, one delete");
+    let toggle = rows.items.iter().find(|r| r.action == "comment.react").unwrap();
+    assert_eq!(
+        toggle.details["added"], false,
+        "the newest toggle removed alice's 👍"
+    );
+    assert_eq!(toggle.details["via"], "contract", "the caller's details are kept");
+    store.close().await;
+    db.cleanup().await;
+}
+
+async fn social_notifications_preferences_and_deliveries(kind: Db) {
+    let db = TestDb::new(kind).await;
+    let store = db.store().await;
+    let alice = user(&store, "alice", Role::Dev).await;
+    let bob = user(&store, "bob", Role::Ops).await;
+    let n = |user_id: i64, key: &str, kind: NotificationKind| NewNotification {
+        user_id,
+        kind,
+        title: format!("title {key}"),
+        body: "body".into(),
+        link: Some("/events/1".into()),
+        data: serde_json::json!({"event_id": 1}),
+        dedupe_key: key.into(),
+    };
+    let start = Utc::now() - Duration::seconds(5);
+    let email = NewJob {
+        dedupe_key: Some("email:k1".into()),
+        ..NewJob::now("email.send", serde_json::json!({}))
+    };
+    let created = store
+        .store_notifications(
+            &[
+                n(alice.id, "k1", NotificationKind::Mention),
+                n(alice.id, "k2", NotificationKind::Reminder),
+                n(bob.id, "k3", NotificationKind::Mention),
+            ],
+            std::slice::from_ref(&email),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.len(), 3);
+    // Idempotent: same keys, nothing new (rows or jobs).
+    let again = store
+        .store_notifications(&[n(alice.id, "k1", NotificationKind::Mention)], &[email])
+        .await
+        .unwrap();
+    assert!(again.is_empty());
+    assert_eq!(store.claim_jobs("w", 10, Utc::now()).await.unwrap().len(), 1);
+
+    let page = store.list_notifications(alice.id, 0, 10).await.unwrap();
+    assert_eq!(page.total, 2);
+    assert_eq!(page.items[0].dedupe_key.as_deref(), Some("k2"), "newest first");
+    assert_eq!(page.items[0].kind, NotificationKind::Reminder);
+    assert_eq!(page.items[1].data["event_id"], 1);
+    assert_eq!(
+        store
+            .list_notifications(alice.id, 1, 10)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    let by_key = store.notification_by_key("k3").await.unwrap().unwrap();
+    assert_eq!(by_key.user_id, bob.id);
+    assert!(store.notification_by_key("nope").await.unwrap().is_none());
+
+    assert_eq!(store.unread_notifications(alice.id).await.unwrap(), 2);
+    let first = page.items[1].id;
+    store
+        .mark_notification_read(alice.id, first, Utc::now(), &audit("notification.read"))
+        .await
+        .unwrap();
+    let read_at = store.list_notifications(alice.id, 0, 10).await.unwrap().items[1]
+        .read_at
+        .unwrap();
+    store
+        .mark_notification_read(
+            alice.id,
+            first,
+            Utc::now() + Duration::hours(1),
+            &audit("notification.read"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_notifications(alice.id, 0, 10).await.unwrap().items[1].read_at,
+        Some(read_at),
+        "first read time kept"
+    );
+    assert!(matches!(
+        store
+            .mark_notification_read(bob.id, first, Utc::now(), &audit("notification.read"))
+            .await,
+        Err(Error::NotFound(_))
+    ));
+    assert_eq!(store.unread_notifications(alice.id).await.unwrap(), 1);
+
+    // The digest window: unread rows of everyone, or of one user.
+    let until = Utc::now() + Duration::seconds(5);
+    let all = store
+        .unread_notifications_between(None, start, until)
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|n| n.dedupe_key.clone().unwrap())
+            .collect::<Vec<_>>(),
+        ["k2", "k3"]
+    );
+    let bobs = store
+        .unread_notifications_between(Some(bob.id), start, until)
+        .await
+        .unwrap();
+    assert_eq!(bobs.len(), 1);
+    assert!(
+        store
+            .unread_notifications_between(None, until, until + Duration::hours(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    assert_eq!(
+        store
+            .mark_all_notifications_read(alice.id, Utc::now(), &audit("notification.read_all"))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(store.unread_notifications(alice.id).await.unwrap(), 0);
+    assert_eq!(store.unread_notifications(bob.id).await.unwrap(), 1);
+
+    // Preferences: defaults, then replaced.
+    assert_eq!(
+        store.notification_preferences(alice.id).await.unwrap(),
+        NotificationPreferences::default()
+    );
+    let p = NotificationPreferences {
+        email: false,
+        daily_digest: true,
+        chat: false,
+        reminders: true,
+    };
+    store
+        .set_notification_preferences(alice.id, &p, &audit("notification.preferences.update"))
+        .await
+        .unwrap();
+    assert_eq!(store.notification_preferences(alice.id).await.unwrap(), p);
+    let p2 = NotificationPreferences { email: true, ..p };
+    store
+        .set_notification_preferences(alice.id, &p2, &audit("notification.preferences.update"))
+        .await
+        .unwrap();
+    assert_eq!(store.notification_preferences(alice.id).await.unwrap(), p2);
+    assert_eq!(
+        store.notification_preferences(bob.id).await.unwrap(),
+        NotificationPreferences::default()
+    );
+
+    // Deliveries are recorded once.
+    assert!(!store.delivered("email:k1").await.unwrap());
+    assert!(store.record_delivery("email:k1", "email").await.unwrap());
+    assert!(!store.record_delivery("email:k1", "email").await.unwrap());
+    assert!(store.delivered("email:k1").await.unwrap());
+
+    let rows = store
+        .list_audit(&AuditQuery {
+            action_prefix: Some("notification.".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(rows.total, 5, "two reads, one read-all, two preference changes");
+    store.close().await;
+    db.cleanup().await;
+}
