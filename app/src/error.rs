@@ -64,6 +64,17 @@ pub enum Error {
         /// Human explanation.
         detail: String,
     },
+    /// A unique value is taken (409), with the field at fault.
+    #[error("duplicate {field}: {message}")]
+    Duplicate {
+        /// The field whose value is taken.
+        field: &'static str,
+        /// What to do.
+        message: &'static str,
+    },
+    /// The ticket between the password and the second factor is expired or invalid (401).
+    #[error("the sign-in step expired or is invalid")]
+    MfaTicketInvalid,
     /// The body is not JSON (415).
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
@@ -124,7 +135,8 @@ impl Error {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::Duplicate { .. } => StatusCode::CONFLICT,
+            Self::MfaTicketInvalid => StatusCode::UNAUTHORIZED,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -140,6 +152,8 @@ impl Error {
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden { slug, .. } | Self::Conflict { slug, .. } => slug,
             Self::NotFound(_) => "not-found",
+            Self::Duplicate { .. } => "duplicate",
+            Self::MfaTicketInvalid => "mfa-ticket-invalid",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::PayloadTooLarge => "payload-too-large",
             Self::TooManyRequests { .. } => "rate-limited",
@@ -160,6 +174,10 @@ impl Error {
             | Self::Unavailable(d) => d.clone(),
             Self::Forbidden { detail, .. } | Self::Conflict { detail, .. } => detail.clone(),
             Self::NotFound(what) => format!("{what} not found"),
+            Self::Duplicate { field, message } => format!("{field}: {message}"),
+            Self::MfaTicketInvalid => {
+                "the sign-in step expired or is invalid; enter your password again".to_owned()
+            }
             Self::PayloadTooLarge => "the request body is larger than the server accepts".to_owned(),
             Self::TooManyRequests { retry_after_secs } => {
                 format!("too many requests; retry in {retry_after_secs} s")
@@ -233,6 +251,7 @@ impl IntoResponse for Error {
         let mut headers = Vec::new();
         match self {
             Self::Validation(errors) => problem.errors = errors,
+            Self::Duplicate { field, message } => problem.errors = vec![FieldError::new(field, "taken", message)],
             Self::TooManyRequests { retry_after_secs } => {
                 if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(1).to_string()) {
                     headers.push((header::RETRY_AFTER, v));

@@ -429,7 +429,7 @@ async fn verify_2fa(
         &crate::ratelimit::ip_key(meta.ip),
     )
     .await?;
-    let user_id = state.tokens.verify_mfa_ticket(&req.mfa_ticket)?;
+    let user_id = state.tokens.verify_mfa_ticket(&req.mfa_ticket).map_err(|_| Error::MfaTicketInvalid)?;
     let user = state.store.user(user_id).await?.ok_or_else(bad_credentials)?;
     if user.disabled || user.locked || !user.totp_enabled {
         return Err(bad_credentials());
@@ -579,7 +579,8 @@ async fn logout(
     let mut record = meta.audit(Some(caller.id()), "jwt", "auth.logout", "session");
     record.resource_id = Some(caller.session.to_string());
     state.store.append_audit(&record).await?;
-    let jar = jar.remove(Cookie::build(REFRESH_COOKIE).path("/").build());
+    // Removal needs the cookie's own attributes: browsers ignore a `__Host-` cookie without Secure.
+    let jar = jar.remove(refresh_cookie(String::new(), 0));
     Ok((StatusCode::NO_CONTENT, jar).into_response())
 }
 

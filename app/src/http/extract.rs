@@ -136,6 +136,17 @@ where
     }
 }
 
+/// `Option<Option<T>>` from JSON, for partial updates: an absent field is `None` (leave it), `null`
+/// is `Some(None)` (clear it). Use with `#[serde(default, with = "double_option")]`.
+pub mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    /// Deserializes a present field (value or null).
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -418,10 +418,7 @@ fn unique_violation(text: &str) -> Option<Error> {
     UNIQUE_CONSTRAINTS
         .iter()
         .find(|(name, ..)| text.contains(name))
-        .map(|(_, field, message)| Error::Conflict {
-            slug: "duplicate",
-            detail: format!("{field}: {message}"),
-        })
+        .map(|(_, field, message)| Error::Duplicate { field, message })
 }
 
 /// Clamps a page size to 1..=500 (100 when unset).

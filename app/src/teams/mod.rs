@@ -87,8 +87,10 @@ pub struct UpdateTeam {
     pub name: Option<String>,
     /// New description.
     pub description: Option<String>,
-    /// New lead.
-    pub lead_id: Option<Id>,
+    /// New lead; null removes it.
+    #[serde(default, with = "crate::http::extract::double_option")]
+    #[schema(value_type = Option<Id>)]
+    pub lead_id: Option<Option<Id>>,
 }
 
 /// Update a team (ADMIN, or a PROJET of this team).
@@ -110,7 +112,7 @@ async fn update_team(
     let up = TeamUpdate {
         name: req.name.map(|n| n.trim().to_owned()),
         description: req.description,
-        lead_id: req.lead_id.map(Some),
+        lead_id: req.lead_id,
     };
     Ok(Json(
         state

@@ -159,7 +159,7 @@ pub struct UpdateUser {
     /// Role (ADMIN only, not your own).
     pub role: Option<Role>,
     /// Team (ADMIN only); null removes it.
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::http::extract::double_option")]
     #[schema(value_type = Option<Id>)]
     pub team_id: Option<Option<Id>>,
     /// Disable or enable the account (ADMIN only, not your own).
@@ -176,15 +176,6 @@ impl std::fmt::Debug for UpdateUser {
     }
 }
 
-/// `Option<Option<T>>` from JSON: absent -> None, null -> Some(None).
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(d).map(Some)
-    }
-}
 
 /// Update a user.
 #[utoipa::path(put, path = "/api/users/{id}", tag = "users", params(("id" = Id, Path)), request_body = UpdateUser,

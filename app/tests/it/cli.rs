@@ -108,7 +108,7 @@ fn admin_create_from_the_command_line() {
     let out = run(&args, "a long enough passphrase\n");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(err.starts_with("error: conflict:"), "{err}");
+    assert!(err.starts_with("error: duplicate"), "{err}");
     // The password policy applies.
     let out = run(&["admin", "create", "--username", "x2", "--email", "x2@example.com"], "short\n");
     assert_eq!(out.status.code(), Some(1));
