@@ -27,6 +27,7 @@ use crate::model::{
     Actor, ApprovalAction, Event, EventKind, EventPayload, EventQuery, EventStatus, FreezePeriod,
     HistoryEntry, Id, NewEvent, NewFreeze, NewJob, Role, StatusChange, UpdateEvent,
 };
+use crate::notifications::{FanoutExtra, NotificationKind, fanout_job};
 use crate::ratelimit::{enforce, policies};
 use input::EventInput;
 use workflow::Conflict;
@@ -243,11 +244,9 @@ async fn list_events(
     Ok(Json(EventList { items }))
 }
 
-fn fanout(kind: &str, event_id: Id, actor: Id) -> NewJob {
-    NewJob::now(
-        "notify.fanout",
-        serde_json::json!({ "kind": kind, "event_id": event_id, "actor_id": actor }),
-    )
+/// The notification job of a change, enqueued in the change's transaction.
+fn fanout(kind: NotificationKind, event_id: Id, actor: Id, extra: FanoutExtra) -> NewJob {
+    fanout_job(kind, event_id, Some(actor), &extra)
 }
 
 fn conflict_policy_refuses(settings: &Settings) -> bool {
@@ -367,7 +366,12 @@ async fn create_event(
                 event.id,
                 &change,
                 &submitted,
-                &[fanout("approval_requested", event.id, caller.id())],
+                &[fanout(
+                    NotificationKind::ApprovalRequested,
+                    event.id,
+                    caller.id(),
+                    FanoutExtra::default(),
+                )],
             )
             .await?;
     }
@@ -521,7 +525,12 @@ async fn update_event(
         up.status = EventStatus::PendingApproval;
         up.approved_by = None;
         up.approved_at = None;
-        jobs.push(fanout("approval_requested", id, caller.id()));
+        jobs.push(fanout(
+            NotificationKind::ApprovalRequested,
+            id,
+            caller.id(),
+            FanoutExtra::default(),
+        ));
         record.details = serde_json::json!({ "reapproval": true });
     }
     let updated = state.store.update_event(id, &up, &record, &jobs).await?;
@@ -661,7 +670,20 @@ async fn change_status(
     record.details = serde_json::json!({ "from": e.status.as_str(), "to": req.to.as_str() });
     let updated = state
         .store
-        .change_status(id, &change, &record, &[fanout("status_changed", id, caller.id())])
+        .change_status(
+            id,
+            &change,
+            &record,
+            &[fanout(
+                NotificationKind::StatusChanged,
+                id,
+                caller.id(),
+                FanoutExtra {
+                    previous_status: Some(e.status),
+                    ..Default::default()
+                },
+            )],
+        )
         .await?;
     if let EventPayload::DeploymentWindow(d) = &updated.payload
         && matches!(
@@ -861,6 +883,7 @@ async fn decide(
     }
     let mut record = meta.audit(Some(caller.id()), "jwt", "event.approval", "event");
     record.details = serde_json::json!({ "decision": action.as_str(), "self_approval": self_approval });
+    let comment_for_notice = comment.clone();
     let updated = match action {
         ApprovalAction::ReviewStarted => {
             state
@@ -892,7 +915,15 @@ async fn decide(
                     id,
                     &change,
                     &record,
-                    &[fanout("approval_decided", id, caller.id())],
+                    &[fanout(
+                        NotificationKind::ApprovalDecided,
+                        id,
+                        caller.id(),
+                        FanoutExtra {
+                            comment: Some(comment_for_notice.clone()),
+                            ..Default::default()
+                        },
+                    )],
                 )
                 .await?
         }
@@ -909,7 +940,15 @@ async fn decide(
                 payload: None,
             };
             let mut jobs = reminders(&e);
-            jobs.push(fanout("approval_decided", id, caller.id()));
+            jobs.push(fanout(
+                NotificationKind::ApprovalDecided,
+                id,
+                caller.id(),
+                FanoutExtra {
+                    comment: Some(comment_for_notice.clone()),
+                    ..Default::default()
+                },
+            ));
             state.store.change_status(id, &change, &record, &jobs).await?
         }
     };
@@ -962,7 +1001,12 @@ async fn submit(
             id,
             &change,
             &record,
-            &[fanout("approval_requested", id, caller.id())],
+            &[fanout(
+                NotificationKind::ApprovalRequested,
+                id,
+                caller.id(),
+                FanoutExtra::default(),
+            )],
         )
         .await?;
     Ok(Json(view_one(&state, &updated, &caller).await?))
