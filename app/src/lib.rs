@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod jobs;
 pub mod metrics;
 pub mod model;
 pub mod notifications;

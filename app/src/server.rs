@@ -12,6 +12,7 @@ use crate::auth::tokens::TokenService;
 use crate::config::{Settings, redact_url};
 use crate::error::{Error, Result};
 use crate::http::{self, AppState};
+use crate::jobs;
 use crate::metrics::Metrics;
 use crate::store;
 
@@ -88,9 +89,22 @@ pub struct Running {
 }
 
 /// Binds both listeners and serves until `shutdown` resolves, then drains in-flight requests for at
-/// most `server.shutdown_grace_secs`. `on_ready` is told the bound addresses once listening.
+/// most `server.shutdown_grace_secs`. `on_ready` is told the bound addresses once listening. Runs
+/// the background job worker with every handler of [`jobs::registry`] when `jobs.enabled`.
 pub async fn serve(
     state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_ready: impl FnOnce(&Running) + Send,
+) -> Result<()> {
+    let registry = Arc::new(jobs::registry(&state).build()?);
+    serve_with_jobs(state, registry, shutdown, on_ready).await
+}
+
+/// [`serve`] with the given job handlers (tests register their own). The worker stops claiming
+/// when `shutdown` resolves and gives back, at the end of the grace period, the jobs still running.
+pub async fn serve_with_jobs(
+    state: AppState,
+    registry: Arc<jobs::Registry>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_ready: impl FnOnce(&Running) + Send,
 ) -> Result<()> {
@@ -146,6 +160,14 @@ pub async fn serve(
 
     let key_refresh = spawn_key_refresh(&state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = settings.jobs.enabled.then(|| {
+        jobs::spawn(
+            state.clone(),
+            registry,
+            jobs::WorkerConfig::from_settings(&settings),
+            stop_rx.clone(),
+        )
+    });
     let app = http::router(state.clone());
     let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
     let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -163,6 +185,10 @@ pub async fn serve(
     tokio::select! {
         res = server => res.map_err(|e| Error::Internal(e.into()))?,
         () = drained => tracing::warn!("grace period over; closing remaining connections"),
+    }
+    if let Some(worker) = worker {
+        // Already stopping: it saw the shutdown signal and has its own grace period.
+        worker.join().await;
     }
     key_refresh.abort();
     state.store.close().await;

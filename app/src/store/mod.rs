@@ -125,6 +125,17 @@ pub trait JobStore {
     async fn requeue_stale_jobs(&self, stale_before: DateTime<Utc>) -> Result<u64>;
     /// A job by id.
     async fn job(&self, id: Id) -> Result<Option<Job>>;
+    /// Fails a running job for good whatever its attempts (a permanent error); only by the
+    /// worker holding it.
+    async fn fail_job_permanently(&self, id: Id, worker: &str, error: &str) -> Result<()>;
+    /// Gives a running job back to the queue, due at `now`, without counting the attempt (its
+    /// worker is shutting down); only by the worker holding it.
+    async fn release_job(&self, id: Id, worker: &str, reason: &str, now: DateTime<Utc>) -> Result<()>;
+    /// Jobs due at `now` and not claimed, database-wide (`background_jobs_pending`).
+    async fn count_pending_jobs(&self, now: DateTime<Utc>) -> Result<i64>;
+    /// The database's clock: workers stamp claims, heart-beats and retries on it, so that a
+    /// replica with a skewed clock neither steals live jobs nor loses its own.
+    async fn database_time(&self) -> Result<DateTime<Utc>>;
 }
 
 /// Credentials, sessions, second factor, invitations and delegations.

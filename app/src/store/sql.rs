@@ -576,6 +576,68 @@ macro_rules! impl_sql_store {
                     .await?;
                 row.map(TryInto::try_into).transpose()
             }
+
+            async fn fail_job_permanently(&self, id: i64, worker: &str, error: &str) -> $crate::error::Result<()> {
+                let done = sqlx::query(&format!(
+                    "UPDATE jobs SET status = 'failed', finished_at = {}, last_error = $3, locked_by = NULL \
+                     WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+                    Self::NOW
+                ))
+                .bind(id)
+                .bind(worker)
+                .bind(error)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::error::Error::conflict(
+                        "job-lost",
+                        format!("job {id} is no longer held by worker {worker}"),
+                    ));
+                }
+                Ok(())
+            }
+
+            async fn release_job(
+                &self,
+                id: i64,
+                worker: &str,
+                reason: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::error::Result<()> {
+                let done = sqlx::query(
+                    "UPDATE jobs SET status = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
+                     run_at = $3, last_error = $4, locked_by = NULL \
+                     WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+                )
+                .bind(id)
+                .bind(worker)
+                .bind(now)
+                .bind(reason)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::error::Error::conflict(
+                        "job-lost",
+                        format!("job {id} is no longer held by worker {worker}"),
+                    ));
+                }
+                Ok(())
+            }
+
+            async fn count_pending_jobs(&self, now: chrono::DateTime<chrono::Utc>) -> $crate::error::Result<i64> {
+                let count: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE status = 'queued' AND run_at <= $1")
+                    .bind(now)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(count)
+            }
+
+            async fn database_time(&self) -> $crate::error::Result<chrono::DateTime<chrono::Utc>> {
+                let now: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(&format!("SELECT {}", Self::NOW))
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(now)
+            }
         }
         #[async_trait::async_trait]
         impl $crate::store::AuthStore for $store {

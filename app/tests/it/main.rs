@@ -12,6 +12,7 @@ mod comments;
 mod events;
 mod foundation;
 mod helpers;
+mod jobs;
 mod notifications;
 mod ratelimit;
 mod rbac_matrix;

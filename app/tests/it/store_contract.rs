@@ -1117,3 +1117,86 @@ async fn social_notifications_preferences_and_deliveries(kind: Db) {
     store.close().await;
     db.cleanup().await;
 }
+
+// Worker support: permanent failure, release at shutdown, the pending count, the database's clock.
+on_both_backends!(jobs_permanent_release_pending_and_clock);
+
+async fn jobs_permanent_release_pending_and_clock(kind: Db) {
+    let db = TestDb::new(kind).await;
+    let store = db.store().await;
+    let now = Utc::now();
+    let db_now = store.database_time().await.unwrap();
+    assert!(
+        (db_now - now).num_seconds().abs() < 5,
+        "database clock {db_now} vs {now}"
+    );
+
+    let mut later = NewJob::now("work", serde_json::json!({}));
+    later.run_at = now + Duration::hours(1);
+    store.enqueue_job(&later).await.unwrap().unwrap();
+    let a = store
+        .enqueue_job(&NewJob::now("work", serde_json::json!({"a": 1})))
+        .await
+        .unwrap()
+        .unwrap();
+    let b = store
+        .enqueue_job(&NewJob::now("work", serde_json::json!({"b": 1})))
+        .await
+        .unwrap()
+        .unwrap();
+    let due = now + Duration::seconds(1);
+    assert_eq!(
+        store.count_pending_jobs(due).await.unwrap(),
+        2,
+        "due and unclaimed only"
+    );
+    let claimed = store.claim_jobs("w1", 5, due).await.unwrap();
+    assert_eq!(claimed.iter().map(|j| j.id).collect::<Vec<_>>(), [a, b]);
+    assert_eq!(
+        store.count_pending_jobs(due).await.unwrap(),
+        0,
+        "claimed jobs are not pending"
+    );
+    assert_eq!(
+        store.count_pending_jobs(now + Duration::hours(2)).await.unwrap(),
+        1
+    );
+
+    // A permanent error fails the job at once, attempts left or not; only its holder may say so.
+    assert!(matches!(
+        store.fail_job_permanently(a, "w2", "bad payload").await,
+        Err(Error::Conflict { .. })
+    ));
+    store.fail_job_permanently(a, "w1", "bad payload").await.unwrap();
+    let job = store.job(a).await.unwrap().unwrap();
+    assert_eq!(
+        (job.status, job.attempts, job.locked_by, job.last_error.as_deref()),
+        (JobStatus::Failed, 1, None, Some("bad payload"))
+    );
+    assert!(matches!(
+        store.fail_job_permanently(a, "w1", "again").await,
+        Err(Error::Conflict { .. })
+    ));
+
+    // A job given back at shutdown is due at once and its attempt is not counted.
+    assert!(matches!(
+        store.release_job(b, "w2", "shutting down", due).await,
+        Err(Error::Conflict { .. })
+    ));
+    store.release_job(b, "w1", "shutting down", due).await.unwrap();
+    let job = store.job(b).await.unwrap().unwrap();
+    assert_eq!(
+        (job.status, job.attempts, job.locked_by, job.last_error.as_deref()),
+        (JobStatus::Queued, 0, None, Some("shutting down"))
+    );
+    assert!(
+        (job.run_at - due).num_milliseconds().abs() < 1,
+        "{} vs {due}",
+        job.run_at
+    );
+    assert_eq!(store.count_pending_jobs(due).await.unwrap(), 1);
+    let again = store.claim_jobs("w2", 5, due).await.unwrap();
+    assert_eq!((again.len(), again[0].id, again[0].attempts), (1, b, 1));
+    store.close().await;
+    db.cleanup().await;
+}
