@@ -99,7 +99,11 @@ pub enum Error {
 }
 
 fn describe_fields(errors: &[FieldError]) -> String {
-    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Result alias of the crate.
@@ -251,7 +255,9 @@ impl IntoResponse for Error {
         let mut headers = Vec::new();
         match self {
             Self::Validation(errors) => problem.errors = errors,
-            Self::Duplicate { field, message } => problem.errors = vec![FieldError::new(field, "taken", message)],
+            Self::Duplicate { field, message } => {
+                problem.errors = vec![FieldError::new(field, "taken", message)]
+            }
             Self::TooManyRequests { retry_after_secs } => {
                 if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(1).to_string()) {
                     headers.push((header::RETRY_AFTER, v));

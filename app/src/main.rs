@@ -110,20 +110,35 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Config { .. } => Ok(()),
-            Command::Admin { command: AdminCommand::Create { username, email, role } } => {
-                let role: Role = role.parse().map_err(|e: String| uyoop_cal::Error::invalid("role", "invalid", e))?;
+            Command::Admin {
+                command:
+                    AdminCommand::Create {
+                        username,
+                        email,
+                        role,
+                    },
+            } => {
+                let role: Role = role
+                    .parse()
+                    .map_err(|e: String| uyoop_cal::Error::invalid("role", "invalid", e))?;
                 let password = match std::env::var("UYOOP_ADMIN_PASSWORD") {
                     Ok(p) if !p.is_empty() => p,
                     _ => {
                         let mut line = String::new();
-                        std::io::stdin()
-                            .read_line(&mut line)
-                            .map_err(|e| uyoop_cal::Error::BadRequest(format!("cannot read the password from stdin: {e}")))?;
+                        std::io::stdin().read_line(&mut line).map_err(|e| {
+                            uyoop_cal::Error::BadRequest(format!("cannot read the password from stdin: {e}"))
+                        })?;
                         line.trim_end_matches(['\r', '\n']).to_owned()
                     }
                 };
-                let user = uyoop_cal::users::create_from_cli(&settings, &username, &email, role, &password).await?;
-                println!("created {} ({}) with id {}", user.username, user.role.as_str(), user.id);
+                let user =
+                    uyoop_cal::users::create_from_cli(&settings, &username, &email, role, &password).await?;
+                println!(
+                    "created {} ({}) with id {}",
+                    user.username,
+                    user.role.as_str(),
+                    user.id
+                );
                 Ok(())
             }
         }

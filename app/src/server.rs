@@ -97,6 +97,16 @@ pub async fn serve(
     on_ready: impl FnOnce(&Running) + Send,
 ) -> Result<()> {
     let registry = Arc::new(jobs::registry(&state).build()?);
+    if state.settings.jobs.enabled {
+        // Deduplicated per day: every replica may ask, one digest job exists.
+        state
+            .store
+            .enqueue_job(&crate::notifications::digest_job(
+                &state.settings,
+                chrono::Utc::now(),
+            ))
+            .await?;
+    }
     serve_with_jobs(state, registry, shutdown, on_ready).await
 }
 

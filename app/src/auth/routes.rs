@@ -429,7 +429,10 @@ async fn verify_2fa(
         &crate::ratelimit::ip_key(meta.ip),
     )
     .await?;
-    let user_id = state.tokens.verify_mfa_ticket(&req.mfa_ticket).map_err(|_| Error::MfaTicketInvalid)?;
+    let user_id = state
+        .tokens
+        .verify_mfa_ticket(&req.mfa_ticket)
+        .map_err(|_| Error::MfaTicketInvalid)?;
     let user = state.store.user(user_id).await?.ok_or_else(bad_credentials)?;
     if user.disabled || user.locked || !user.totp_enabled {
         return Err(bad_credentials());

@@ -245,8 +245,8 @@ async fn list_events(
 }
 
 /// The notification job of a change, enqueued in the change's transaction.
-fn fanout(kind: NotificationKind, event_id: Id, actor: Id, extra: FanoutExtra) -> NewJob {
-    fanout_job(kind, event_id, Some(actor), &extra)
+fn fanout(kind: NotificationKind, event_id: Id, actor: Id, extra: &FanoutExtra) -> NewJob {
+    fanout_job(kind, event_id, Some(actor), extra)
 }
 
 fn conflict_policy_refuses(settings: &Settings) -> bool {
@@ -370,7 +370,7 @@ async fn create_event(
                     NotificationKind::ApprovalRequested,
                     event.id,
                     caller.id(),
-                    FanoutExtra::default(),
+                    &FanoutExtra::default(),
                 )],
             )
             .await?;
@@ -529,7 +529,7 @@ async fn update_event(
             NotificationKind::ApprovalRequested,
             id,
             caller.id(),
-            FanoutExtra::default(),
+            &FanoutExtra::default(),
         ));
         record.details = serde_json::json!({ "reapproval": true });
     }
@@ -678,7 +678,7 @@ async fn change_status(
                 NotificationKind::StatusChanged,
                 id,
                 caller.id(),
-                FanoutExtra {
+                &FanoutExtra {
                     previous_status: Some(e.status),
                     ..Default::default()
                 },
@@ -919,7 +919,7 @@ async fn decide(
                         NotificationKind::ApprovalDecided,
                         id,
                         caller.id(),
-                        FanoutExtra {
+                        &FanoutExtra {
                             comment: Some(comment_for_notice.clone()),
                             ..Default::default()
                         },
@@ -944,7 +944,7 @@ async fn decide(
                 NotificationKind::ApprovalDecided,
                 id,
                 caller.id(),
-                FanoutExtra {
+                &FanoutExtra {
                     comment: Some(comment_for_notice.clone()),
                     ..Default::default()
                 },
@@ -1005,7 +1005,7 @@ async fn submit(
                 NotificationKind::ApprovalRequested,
                 id,
                 caller.id(),
-                FanoutExtra::default(),
+                &FanoutExtra::default(),
             )],
         )
         .await?;

@@ -67,7 +67,13 @@ pub mod kinds {
 /// tests add their own handlers on top before calling `build`.
 pub fn registry(state: &AppState) -> RegistryBuilder {
     let _ = state;
+    let notify = crate::notifications::DeliveryHandler;
     Registry::builder()
+        .register(kinds::NOTIFY_FANOUT, notify)
+        .register(kinds::EMAIL_SEND, notify)
+        .register(kinds::CHAT_SEND, notify)
+        .register(kinds::REMINDER_DEPLOYMENT, notify)
+        .register(kinds::DIGEST_DAILY, notify)
 }
 
 /// Why a job did not complete.

@@ -85,6 +85,23 @@ pub fn fanout_job(kind: NotificationKind, event_id: Id, actor: Option<Id>, extra
     }
 }
 
+/// The job handler of every notification kind (fan-out, e-mail, chat, reminders, digest).
+#[derive(Debug, Clone, Copy)]
+pub struct DeliveryHandler;
+
+#[async_trait::async_trait]
+impl crate::jobs::JobHandler for DeliveryHandler {
+    async fn run(&self, job: &crate::model::Job, state: &AppState) -> Result<(), crate::jobs::JobError> {
+        match deliver::run(state, job).await {
+            Some(result) => result.map_err(Into::into),
+            None => Err(crate::jobs::JobError::permanent(format!(
+                "not a notification job: {}",
+                job.kind
+            ))),
+        }
+    }
+}
+
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_notifications))

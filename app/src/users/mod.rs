@@ -176,7 +176,6 @@ impl std::fmt::Debug for UpdateUser {
     }
 }
 
-
 /// Update a user.
 #[utoipa::path(put, path = "/api/users/{id}", tag = "users", params(("id" = Id, Path)), request_body = UpdateUser,
     responses((status = 200, body = User), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),

@@ -100,7 +100,16 @@ fn admin_create_from_the_command_line() {
         child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
         child.wait_with_output().unwrap()
     };
-    let args = ["admin", "create", "--username", "root", "--email", "root@example.com", "--role", "ADMIN"];
+    let args = [
+        "admin",
+        "create",
+        "--username",
+        "root",
+        "--email",
+        "root@example.com",
+        "--role",
+        "ADMIN",
+    ];
     let out = run(&args, "a long enough passphrase\n");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("created root (ADMIN)"));
@@ -110,8 +119,23 @@ fn admin_create_from_the_command_line() {
     assert_eq!(out.status.code(), Some(1));
     assert!(err.starts_with("error: duplicate"), "{err}");
     // The password policy applies.
-    let out = run(&["admin", "create", "--username", "x2", "--email", "x2@example.com"], "short\n");
+    let out = run(
+        &["admin", "create", "--username", "x2", "--email", "x2@example.com"],
+        "short\n",
+    );
     assert_eq!(out.status.code(), Some(1));
-    let out = run(&["admin", "create", "--username", "x3", "--email", "x3@example.com", "--role", "BOSS"], "a long enough passphrase\n");
+    let out = run(
+        &[
+            "admin",
+            "create",
+            "--username",
+            "x3",
+            "--email",
+            "x3@example.com",
+            "--role",
+            "BOSS",
+        ],
+        "a long enough passphrase\n",
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("PROJET, DEV, OPS, ADMIN"));
 }

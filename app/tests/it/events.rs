@@ -356,12 +356,12 @@ async fn prod_deployment_scenario_3(kind: Db) {
         (Some("planned"), Some("admin"))
     );
     // Reminders at 24 h, 1 h and 15 min were scheduled with the approval.
-    let pending = app
-        .store()
-        .claim_jobs("probe", 100, chrono::Utc::now() + chrono::Duration::days(4))
+    // (Counted with a no-op UPDATE, outside the app: claiming them would steal them from the worker.)
+    let reminders = app
+        .db
+        .raw_execute("UPDATE jobs SET max_attempts = max_attempts WHERE kind = 'reminder.deployment' AND status = 'queued'")
         .await
         .unwrap();
-    let reminders = pending.iter().filter(|j| j.kind == "reminder.deployment").count();
     assert_eq!(reminders, 3);
     // The checklist must be complete before the deployment starts.
     let body = assert_problem(status(&app, &ops, id, "in_progress").await, 409).await;
@@ -428,6 +428,28 @@ async fn prod_deployment_scenario_3(kind: Db) {
         .await
         .unwrap();
     assert!(audit["total"].as_i64().unwrap() >= 7, "{audit}");
+    // The requester was told, through the real job worker (fan-out job -> in-app notification).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let kinds = loop {
+        let list: Value = app
+            .get_auth("/api/notifications", &ops.token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let kinds: Vec<String> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["kind"].as_str().unwrap().to_owned())
+            .collect();
+        if kinds.iter().any(|k| k == "approval_decided") || std::time::Instant::now() > deadline {
+            break kinds;
+        }
+        // Poll the condition; the worker's poll interval is 1 s.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(kinds.iter().any(|k| k == "approval_decided"), "{kinds:?}");
     // An ADMIN's own prod window cannot be approved by themself.
     let own = create(&app, &admin, deployment("own", "prod", &start, &["billing"])).await;
     assert_problem(decide(&app, &admin, &own["id"], "approve", "").await, 403).await;

@@ -149,7 +149,13 @@ async fn users_crud_and_uniqueness(kind: Db) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&dup, Error::Conflict { detail, .. } if detail.starts_with("username")),
+        matches!(
+            &dup,
+            Error::Duplicate {
+                field: "username",
+                ..
+            }
+        ),
         "{dup:?}"
     );
     let dup = store
@@ -166,10 +172,7 @@ async fn users_crud_and_uniqueness(kind: Db) {
         )
         .await
         .unwrap_err();
-    assert!(
-        matches!(&dup, Error::Conflict { detail, .. } if detail.starts_with("email")),
-        "{dup:?}"
-    );
+    assert!(matches!(&dup, Error::Duplicate { field: "email", .. }), "{dup:?}");
 
     let page = store
         .list_users(&UserQuery {
@@ -254,7 +257,7 @@ async fn teams_crud(kind: Db) {
         )
         .await
         .unwrap_err();
-    assert!(matches!(dup, Error::Conflict { .. }));
+    assert!(matches!(dup, Error::Duplicate { field: "name", .. }));
     store
         .update_user(
             lead.id,
