@@ -55,6 +55,9 @@ enum AdminCommand {
         #[arg(long, default_value = "ADMIN")]
         role: String,
     },
+    /// Add a new JWT signing key and make it current. Tokens signed with older keys keep
+    /// verifying until they expire; every replica picks the new key up within a minute.
+    RotateSigningKey,
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +113,14 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Config { .. } => Ok(()),
+            Command::Admin {
+                command: AdminCommand::RotateSigningKey,
+            } => {
+                let secrets = uyoop_cal::secrets::connect(&settings).await?;
+                let kid = secrets.rotate_jwt_key().await?;
+                println!("new signing key {kid} is current ({} backend)", secrets.backend());
+                Ok(())
+            }
             Command::Admin {
                 command:
                     AdminCommand::Create {

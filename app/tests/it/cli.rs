@@ -139,3 +139,33 @@ fn admin_create_from_the_command_line() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("PROJET, DEV, OPS, ADMIN"));
 }
+
+#[test]
+fn signing_keys_rotate_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let rotate = || {
+        bin()
+            .args(["admin", "rotate-signing-key"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let first = rotate();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let second = rotate();
+    let kid = |o: &std::process::Output| {
+        String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .nth(3)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_ne!(kid(&first), kid(&second), "each rotation makes a new current key");
+    // Both keys stay in the keyring, so tokens signed with the first keep verifying.
+    let keyring = std::fs::read_to_string(dir.path().join("data/keyring.json")).unwrap();
+    assert!(keyring.contains(&kid(&first)) && keyring.contains(&kid(&second)));
+}
