@@ -37,7 +37,16 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, Error> 
         .ok_or_else(|| {
             Error::Unauthorized("sign in: send `Authorization: Bearer <access token>`".to_owned())
         })?;
-    let claims = state.tokens.verify_access(token)?;
+    let claims = match state.tokens.verify_access(token) {
+        Ok(c) => c,
+        // A key rotated on another replica: re-read the key set (at most every few seconds) and retry.
+        Err(e) if state.tokens.kid_unknown(token) && state.tokens.may_reload() => {
+            let keys = state.secrets.jwt_keys().await?;
+            state.tokens.update_keys(&keys)?;
+            state.tokens.verify_access(token).map_err(|_| e)?
+        }
+        Err(e) => return Err(e),
+    };
     let id: i64 = claims
         .sub
         .parse()

@@ -73,6 +73,8 @@ pub struct TokenService {
     keys: RwLock<Keyset>,
     issuer: String,
     access_ttl_secs: i64,
+    /// Unix time of the last reload asked for by an unknown `kid`.
+    last_reload: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for TokenService {
@@ -119,6 +121,7 @@ impl TokenService {
             keys: RwLock::new(keyset(keys)?),
             issuer: issuer.to_owned(),
             access_ttl_secs: i64::try_from(access_ttl_secs.min(1800)).unwrap_or(1800),
+            last_reload: std::sync::atomic::AtomicI64::new(0),
         })
     }
 
@@ -129,6 +132,32 @@ impl TokenService {
             *guard = next;
         }
         Ok(())
+    }
+
+    /// Whether `token` names a well-formed key id this service does not know (yet).
+    pub fn kid_unknown(&self, token: &str) -> bool {
+        let Ok(header) = jsonwebtoken::decode_header(token) else {
+            return false;
+        };
+        let Some(kid) = header.kid.filter(|k| valid_kid(k)) else {
+            return false;
+        };
+        self.keys
+            .read()
+            .map(|k| !k.decoding.contains_key(&kid))
+            .unwrap_or(false)
+    }
+
+    /// True at most once every 5 seconds: unknown key ids cannot make us hammer the secrets backend.
+    pub fn may_reload(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        let now = Utc::now().timestamp();
+        let last = self.last_reload.load(Ordering::Relaxed);
+        now - last >= 5
+            && self
+                .last_reload
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     /// Lifetime of access tokens, seconds.

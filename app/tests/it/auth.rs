@@ -729,3 +729,27 @@ async fn second_factor_can_be_turned_off_with_step_up(kind: Db) {
     assert_eq!(body["type"], "/problems/mfa-mandatory");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_key_rotated_elsewhere_is_picked_up_at_once() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let admin = app.admin().await;
+    // Another replica rotates in the shared secrets store (Vault in production): tokens it signs
+    // carry a kid this replica's token service has not loaded yet.
+    let kid = app.state.secrets.rotate_jwt_key().await.unwrap();
+    let keys = app.state.secrets.jwt_keys().await.unwrap();
+    let service = uyoop_cal::auth::tokens::TokenService::new(&keys, "uyoop-cal", 1800).unwrap();
+    let user = app.store().user(admin.id).await.unwrap().unwrap();
+    let claims = app.state.tokens.verify_access(&admin.token).unwrap();
+    let (token, _) = service
+        .issue_access(&user, claims.sid, chrono::Utc::now())
+        .unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(&token).unwrap().kid.as_deref(),
+        Some(kid.as_str())
+    );
+    assert_eq!(app.get_auth("/api/users/me", &token).await.status(), 200);
+    // Old tokens keep working.
+    assert_eq!(app.get_auth("/api/users/me", &admin.token).await.status(), 200);
+    app.stop().await;
+}
