@@ -79,6 +79,16 @@ macro_rules! impl_workflow_store {
                         ),
                     });
                 };
+                // The approval step first: history lists it before the status change it caused.
+                if let Some(action) = c.approval {
+                    sqlx::query("INSERT INTO approvals (event_id, actor_id, action, comment) VALUES ($1, $2, $3, $4)")
+                        .bind(event_id)
+                        .bind(c.actor_id)
+                        .bind(action.as_str())
+                        .bind(&c.comment)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 if c.from != c.to {
                     sqlx::query(
                         "INSERT INTO status_transitions (event_id, from_status, to_status, actor_id, comment) \
@@ -91,15 +101,6 @@ macro_rules! impl_workflow_store {
                     .bind(&c.comment)
                     .execute(&mut *tx)
                     .await?;
-                }
-                if let Some(action) = c.approval {
-                    sqlx::query("INSERT INTO approvals (event_id, actor_id, action, comment) VALUES ($1, $2, $3, $4)")
-                        .bind(event_id)
-                        .bind(c.actor_id)
-                        .bind(action.as_str())
-                        .bind(&c.comment)
-                        .execute(&mut *tx)
-                        .await?;
                 }
                 insert_audit(&mut tx, &audit.clone().on(event_id)).await?;
                 for job in jobs {
