@@ -4,7 +4,7 @@ import { expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { ADMIN, USERS, freshTotp, readState, takeRecoveryCode } from "./seed.mjs";
+import { ADMIN, USERS, apiLogin, call, freshTotp, readState, takeRecoveryCode } from "./seed.mjs";
 import { ARTIFACTS } from "./server.mjs";
 
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -73,7 +73,80 @@ export async function settled(page) {
   await expect(page.locator("main .skeleton-group")).toHaveCount(0);
 }
 
-// ---- event wizard (specs waiting for the events API) -------------------------------------------
+// ---- events through the API (arranging a test's data) ---------------------------------------------
+
+// API tokens by username, for this worker process: a sign-in costs an argon2id verification, slow in
+// a debug build, and an access token outlives the whole run (30 min).
+const sessions = new Map();
+
+/** An API session of `account` (not for ADMIN: its TOTP steps are kept for the sign-in pages). */
+export async function apiAs(account) {
+  const { baseURL } = readState();
+  const key = `${baseURL} ${account.username}`;
+  if (!sessions.has(key)) {
+    const pending = apiLogin(baseURL, account);
+    sessions.set(key, pending);
+    pending.catch(() => sessions.delete(key));
+  }
+  const token = await sessions.get(key);
+  return {
+    token,
+    call: (method, path, body) => call(baseURL, method, path, { token, body }),
+    createEvent: (body) => call(baseURL, "POST", "/api/events", { token, body }),
+  };
+}
+
+/** A Date at local `hh:mm` `days` from today. */
+export function at(days, hh = 10, mm = 0) {
+  const d = new Date();
+  d.setDate(d.getDate() + days);
+  d.setHours(hh, mm, 0, 0);
+  return d;
+}
+
+/** POST /api/events body of a meeting. */
+export function meetingBody(title, start, minutes = 60, extra = {}) {
+  return {
+    type: "meeting",
+    title,
+    description: "",
+    start: start.toISOString(),
+    end: new Date(start.getTime() + minutes * 60000).toISOString(),
+    team_id: null,
+    extra: { meeting_kind: "review", participants: [], agenda_md: "", tags: {}, recurrence: { freq: "none" }, ...extra },
+  };
+}
+
+/**
+ * POST /api/events body of a deployment window. Production windows overlapping on a shared service are
+ * refused (409 deployment-conflict): each spec names its own services.
+ */
+export function deploymentBody(title, start, { environment = "staging", services, minutes = 60, checklist = ["Sauvegarde vérifiée", "Tests verts"] } = {}) {
+  return {
+    type: "deployment_window",
+    title,
+    description: "",
+    start: start.toISOString(),
+    end: new Date(start.getTime() + minutes * 60000).toISOString(),
+    team_id: null,
+    extra: {
+      environment,
+      duration_minutes: minutes,
+      services,
+      change_description: `${title}: changes`,
+      checklist: checklist.map((label) => ({ label, done: false })),
+      rollback_plan: "helm rollback",
+    },
+  };
+}
+
+/** Local YYYY-MM-DD of a Date (FullCalendar's data-date of a day cell). */
+export function ymd(d) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+// ---- event wizard -----------------------------------------------------------------------------
 
 /** Local date + time N days from now, for wizard inputs. */
 export function slot(daysAhead = 1, time = "10:00") {

@@ -1,6 +1,6 @@
-// Lighthouse on the calendar page of a signed-in user (the page renders without the events API: an
-// empty calendar with a notice): accessibility >= 95 and best practices >= 95; performance is
-// recorded in artifacts/lighthouse-calendar.json, not asserted (a debug build on a shared CI core).
+// Lighthouse on the calendar page of a signed-in user (with the events earlier specs created):
+// accessibility >= 95 and best practices >= 95; performance is recorded in
+// artifacts/lighthouse-calendar.json, not asserted (a debug build on a shared CI core).
 import { expect, test, chromium } from "@playwright/test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";

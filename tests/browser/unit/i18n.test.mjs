@@ -8,7 +8,7 @@ import fr from "../../../app/web/assets/js/i18n/fr.js";
 import en from "../../../app/web/assets/js/i18n/en.js";
 import { DICTIONARIES, label, t } from "../../../app/web/assets/js/i18n.js";
 import { STEPS, MEETING_KINDS, RECURRENCES, ENVIRONMENTS, GIT_ACTIONS, TRIGGERS, POST_ACTIONS, DEFAULT_CHECKLIST } from "../../../app/web/assets/js/wizard-model.js";
-import { EVENT_KINDS, ROLES, DEPLOYMENT_TRANSITIONS } from "../../../app/web/assets/js/roles.js";
+import { EVENT_KINDS, EVENT_STATUSES, ROLES, TRANSITIONS } from "../../../app/web/assets/js/roles.js";
 
 const JS_DIR = new URL("../../../app/web/assets/js/", import.meta.url).pathname;
 
@@ -62,7 +62,9 @@ test("every enum value shown by the UI is translated", () => {
     ...TRIGGERS.flatMap((x) => [`git.trigger.${x}`, `git.trigger.${x}.desc`]),
     ...POST_ACTIONS.map((p) => `git.post.${p}`),
     ...Object.entries(STEPS).flatMap(([kind, steps]) => steps.map((s) => `wizard.step.${kind}.${s}`)),
-    ...[...new Set(Object.values(DEPLOYMENT_TRANSITIONS).flat())].flatMap((s) => [`transition.${s}`, `status.event.${s}`]),
+    ...[...new Set(Object.values(TRANSITIONS).flatMap((byStatus) => Object.values(byStatus).flat()))].map((s) => `transition.${s}`),
+    ...EVENT_STATUSES.map((s) => `status.event.${s}`),
+    ...["submitted", "review_started", "approved", "refused", "withdrawn"].map((a) => `approval.action.${a}`),
     ...DEFAULT_CHECKLIST,
     ...["deployment_frequency", "lead_time", "change_failure_rate", "time_to_restore"].map((k) => `dashboard.${k}`),
   ];

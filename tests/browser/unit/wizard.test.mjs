@@ -34,7 +34,7 @@ test("edit rights: server flag first, else creator or ADMIN", () => {
   assert.deepEqual(membersScope({ role: "PROJET", team_id: 3 }), { visible: true, manage: false, teamId: 3 });
   assert.equal(membersScope({ role: "DEV" }).visible, false);
   assert.deepEqual(nextStatuses({ type: "deployment_window", status: "in_progress" }), ["completed", "failed", "rolled_back"]);
-  assert.deepEqual(nextStatuses({ type: "meeting", status: "planned" }), []);
+  assert.deepEqual(nextStatuses({ type: "meeting", status: "planned" }), ["completed", "cancelled"]);
 });
 
 test("title: required, at most 255 code points (emoji count as one)", () => {

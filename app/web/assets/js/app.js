@@ -3,7 +3,7 @@
 // URL with the History API. Views are ES modules exporting `mount(container, ctx)`, which may return a
 // cleanup function.
 import { api } from "./api.js";
-import { hasFeature, loadCapabilities } from "./capabilities.js";
+import { has, hasFeature, loadCapabilities } from "./capabilities.js";
 import { clear, h, skeleton } from "./dom.js";
 import { LANGUAGES, getLang, hasStoredLang, onLangChange, setLang, t } from "./i18n.js";
 import { creatableKinds, membersScope } from "./roles.js";
@@ -11,6 +11,7 @@ import { activeFilterCount, clearCaches, onFiltersChange, userLabel } from "./st
 import { toast, toastError } from "./toast.js";
 import { createFiltersPanel } from "./views/filters.js";
 import { createNotificationsWidget } from "./views/notifications.js";
+import { openSubscriptionDialog } from "./views/subscription.js";
 import { openWizard } from "./views/wizard.js";
 
 const ROUTES = [
@@ -76,13 +77,73 @@ function languageSwitch() {
   });
 }
 
+/**
+ * The account menu (a disclosure button with the user's name and role): the calendar subscription
+ * link. Escape or a click outside closes it.
+ */
+function userMenu(user) {
+  const panelId = "user-menu-panel";
+  const button = h(
+    "button",
+    { type: "button", class: "user-menu__button", "aria-expanded": "false", "aria-controls": panelId },
+    h("span", { class: "app-header__username", text: userLabel(user) }),
+    h("span", { class: ["role-badge", `role-badge--${user.role}`], text: t(`role.${user.role}`) }),
+    h("span", { class: "visually-hidden", text: ` — ${t("usermenu.label")}` }),
+    h("span", { class: "user-menu__caret", "aria-hidden": "true", text: "▾" }),
+  );
+  const items = [];
+  if (has("POST /api/calendar/token")) {
+    items.push(h("button", { type: "button", class: "user-menu__item", onclick: openSubscription, text: t("subscription.menu") }));
+  }
+  items.push(h("a", { class: "user-menu__item", href: "/docs", text: t("usermenu.api_docs") }));
+  const panel = h(
+    "div",
+    { id: panelId, class: "user-menu__panel", hidden: true },
+    h("p", { class: "user-menu__who" }, h("strong", { text: userLabel(user) }), h("span", { class: "muted", text: user.username })),
+    h("ul", { class: "user-menu__list" }, items.map((item) => h("li", {}, item))),
+  );
+  const wrap = h("div", { class: "user-menu app-header__user" }, button, panel);
+  const onOutside = (ev) => {
+    if (!wrap.contains(ev.target)) close();
+  };
+  // The dialog gives focus back to what opened it: the menu button, since the menu closes.
+  function openSubscription() {
+    close();
+    button.focus();
+    openSubscriptionDialog();
+  }
+  function close() {
+    panel.hidden = true;
+    button.setAttribute("aria-expanded", "false");
+    document.removeEventListener("mousedown", onOutside);
+  }
+  button.addEventListener("click", () => {
+    const open = panel.hidden;
+    panel.hidden = !open;
+    button.setAttribute("aria-expanded", String(open));
+    if (open) {
+      document.addEventListener("mousedown", onOutside);
+      panel.querySelector(".user-menu__item")?.focus();
+    } else close();
+  });
+  wrap.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape" && !panel.hidden) {
+      close();
+      button.focus();
+    }
+  });
+  return wrap;
+}
+
 function renderHeader() {
   const user = api.user;
   const right = h("div", { class: "app-header__right" }, languageSwitch());
   if (user && api.authenticated) {
     if (!api.mfaSetupRequired && hasFeature("notifications")) right.prepend(shell.notifications.el);
     right.append(
-      h("span", { class: "app-header__user" }, h("span", { class: "app-header__username", text: userLabel(user) }), h("span", { class: ["role-badge", `role-badge--${user.role}`], text: t(`role.${user.role}`) })),
+      api.mfaSetupRequired
+        ? h("span", { class: "app-header__user" }, h("span", { class: "app-header__username", text: userLabel(user) }), h("span", { class: ["role-badge", `role-badge--${user.role}`], text: t(`role.${user.role}`) }))
+        : userMenu(user),
       h("button", { type: "button", class: "btn btn--secondary", onclick: logout, text: t("action.logout") }),
     );
   }

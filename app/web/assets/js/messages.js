@@ -2,6 +2,7 @@
 // `message`); the UI shows its own translation, chosen from the stable parts of the problem: the type
 // slug (`/problems/invitation-required`), the status, and each field error's `field` + `code`. A
 // problem the UI does not know keeps the server's explanation (better than a vague message).
+import { formatDateTime } from "./format.js";
 import { t } from "./i18n.js";
 
 export const BY_KIND = Object.freeze({
@@ -22,7 +23,27 @@ export const BY_KIND = Object.freeze({
   "not-found": "error.not_found",
   validation: "validation.fix_fields",
   "stale-version": "error.conflict",
+  "mfa-ticket-invalid": "login.ticket_expired",
+  "checklist-incomplete": "error.checklist_incomplete",
+  "checklist-closed": "error.checklist_closed",
+  "not-approved": "error.not_approved",
+  frozen: "error.frozen",
+  "illegal-transition": "error.illegal_transition",
+  "not-pending": "error.not_pending",
+  "not-refused": "error.not_refused",
+  "no-approval-needed": "error.no_approval_needed",
 });
+
+/**
+ * The next free slot a `deployment-conflict` problem proposes, as a Date, or null. The server names it
+ * only in `detail` ("...; the next free slot starts at 2026-11-27T22:00:00+00:00").
+ */
+export function nextFreeSlot(err) {
+  if (err?.kind !== "deployment-conflict") return null;
+  const m = String(err.detail || "").match(/next free slot starts at (\S+?)\.?$/);
+  const at = m ? new Date(m[1]) : null;
+  return at && !Number.isNaN(at.getTime()) ? at : null;
+}
 
 /** User-facing text for an ApiError (or any error). `byStatus` overrides per HTTP status. */
 export function errorMessage(err, { fallback = "error.generic", byStatus = {} } = {}) {
@@ -32,6 +53,10 @@ export function errorMessage(err, { fallback = "error.generic", byStatus = {} } 
   if (byStatus[status]) return t(byStatus[status]);
   if (status === 429) {
     return Number.isFinite(err.retryAfter) && err.retryAfter > 0 ? t("error.rate_limited_in", { seconds: err.retryAfter }) : t("error.rate_limited");
+  }
+  if (err.kind === "deployment-conflict") {
+    const slot = nextFreeSlot(err);
+    return slot ? t("error.deployment_conflict_next", { when: formatDateTime(slot) }) : t("error.deployment_conflict");
   }
   const key = BY_KIND[err.kind];
   if (key) return t(key);
@@ -52,6 +77,10 @@ export const BY_FIELD_CODE = Object.freeze({
   "current_password.required": ["validation.current_password"],
   "name.invalid": ["validation.team_name"],
   "locale.invalid": ["validation.invalid"],
+  "username.taken": ["validation.username_taken"],
+  "email.taken": ["validation.email_taken"],
+  "name.taken": ["validation.team_name_taken"],
+  "comment.required": ["approval.comment_required"],
 });
 
 // 409 duplicate problems name the field at the start of `detail` ("username: this username is taken").

@@ -38,15 +38,35 @@ export function membersScope(user) {
   return { visible: false, manage: false, teamId: null };
 }
 
-/** Deployment status transitions offered as buttons (the server's state machine decides). */
-export const DEPLOYMENT_TRANSITIONS = Object.freeze({
-  planned: ["in_progress"],
-  approved: ["in_progress"],
-  in_progress: ["completed", "failed", "rolled_back"],
-  failed: ["rolled_back"],
+/** Every status an event can have (the server's EventStatus), in lifecycle order. */
+export const EVENT_STATUSES = Object.freeze(["pending_approval", "refused", "planned", "in_progress", "completed", "failed", "rolled_back", "cancelled"]);
+
+/**
+ * Status changes offered as buttons, per kind: the server's state machine (events/workflow.rs,
+ * `can_transition`). Approval steps move `pending_approval` themselves (approvals panel).
+ */
+export const TRANSITIONS = Object.freeze({
+  deployment_window: Object.freeze({
+    pending_approval: ["cancelled"],
+    refused: ["cancelled"],
+    planned: ["in_progress", "cancelled"],
+    in_progress: ["completed", "failed", "rolled_back"],
+    completed: ["rolled_back"],
+    failed: ["rolled_back"],
+  }),
+  meeting: Object.freeze({ planned: ["completed", "cancelled"], cancelled: ["planned"] }),
+  git_action: Object.freeze({ planned: ["completed", "cancelled"], cancelled: ["planned"] }),
 });
 
+/** Deployment window transitions (kept for the dictionaries' completeness test). */
+export const DEPLOYMENT_TRANSITIONS = TRANSITIONS.deployment_window;
+
+/** The statuses `event` may move to, in the order the buttons are shown. */
 export function nextStatuses(event) {
-  if (event?.type !== "deployment_window") return [];
-  return DEPLOYMENT_TRANSITIONS[event.status] || [];
+  return TRANSITIONS[event?.type]?.[event?.status] || [];
+}
+
+/** Who may tick a deployment checklist: its editors, and anyone who plans deployments (server rule). */
+export function canTickChecklist(user, event) {
+  return canEdit(user, event) || canCreate(user?.role, "deployment_window");
 }

@@ -1,5 +1,6 @@
-// Toast notifications: slide in at the top right, dismissed after 5 s (paused while hovered or
-// focused), announced to screen readers (errors assertively).
+// Toast notifications: slide in at the top right, dismissed after 5 s (paused while the close button
+// is hovered or focus is inside), announced to screen readers (errors assertively). They never block
+// the header's controls under them: clicks go through, except on the close button.
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 import { errorMessage } from "./messages.js";
@@ -35,8 +36,10 @@ export function toast(message, kind = "info") {
     clearTimeout(timer);
     timer = setTimeout(close, DURATION_MS);
   };
-  el.addEventListener("mouseenter", pause);
-  el.addEventListener("mouseleave", resume);
+  // The toast lets clicks through to the page (CSS): only its close button, hovered or focused, holds it.
+  const closeBtn = el.querySelector(".toast__close");
+  closeBtn.addEventListener("mouseenter", pause);
+  closeBtn.addEventListener("mouseleave", resume);
   el.addEventListener("focusin", pause);
   el.addEventListener("focusout", resume);
   box.append(el);

@@ -19,12 +19,13 @@ export const POST_ACTIONS = Object.freeze(["run_tests", "build_image", "notify"]
 export const LIMITS = Object.freeze({
   title: 255,
   description: 2000,
-  url: 2048,
+  url: 1000,
+  gitUrl: 500,
   agenda: 10000,
-  rollback: 5000,
+  rollback: 4000,
   service: 100,
   services: 50,
-  checklistItem: 255,
+  checklistItem: 200,
   checklistItems: 50,
   branch: 255,
   epic: 100,
@@ -57,7 +58,7 @@ export function isHttpUrl(value) {
 /** Git remote: https://host/path or git@host:path (the server accepts nothing else). */
 export function isGitUrl(value) {
   const s = String(value ?? "").trim();
-  if (/\s/.test(s) || length(s) > LIMITS.url) return false;
+  if (/\s/.test(s) || length(s) > LIMITS.gitUrl) return false;
   if (s.startsWith("https://")) {
     try {
       const url = new URL(s);

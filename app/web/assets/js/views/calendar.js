@@ -1,13 +1,16 @@
 // Calendar view (FullCalendar 6, vendored global build): month / week / day / list, events colored by
-// type, drag and resize for events the user may edit (saved with PUT and the event's version; a 409
-// reverts the move), click or Enter opens the details, selecting an empty slot opens the wizard.
+// type, drag and resize for events the user may edit (saved with PUT and the event's version; an
+// occurrence of a series moves alone with `?scope=this&occurrence=`; a refusal, such as a 409 for a
+// stale version or a production conflict, puts the event back), click or Enter opens the details,
+// selecting an empty slot opens the wizard.
 import { api } from "../api.js";
 import { hasFeature } from "../capabilities.js";
-import { h, spinner } from "../dom.js";
+import { append, h, spinner } from "../dom.js";
 import { minutesBetween } from "../format.js";
 import { getLang, getLocale, t } from "../i18n.js";
 import { canEdit, creatableKinds, EVENT_KINDS } from "../roles.js";
 import { filterQuery, getFilters, onFiltersChange } from "../store.js";
+import { errorMessage } from "../messages.js";
 import { toast, toastError } from "../toast.js";
 
 const MOBILE = "(max-width: 767px)";
@@ -49,20 +52,47 @@ export function calendarLocale() {
   };
 }
 
-function toCalendarEvent(raw, user) {
-  const recurring = raw.type === "meeting" && raw.extra?.recurrence?.freq && raw.extra.recurrence.freq !== "none";
-  const start = raw.occurrence_start || raw.start;
-  let end = raw.end;
-  if (raw.occurrence_start) end = new Date(new Date(raw.occurrence_start).getTime() + (new Date(raw.end) - new Date(raw.start))).toISOString();
+// Events whose time no longer matters: moving them would only rewrite history.
+const SETTLED = new Set(["in_progress", "completed", "failed", "rolled_back", "cancelled"]);
+
+/** An API event (or one occurrence of a series: `start`/`end` are the occurrence's) for FullCalendar. */
+export function toCalendarEvent(raw, user) {
   return {
     id: raw.occurrence_start ? `${raw.id}@${raw.occurrence_start}` : String(raw.id),
     title: raw.title,
-    start,
-    end,
+    start: raw.start,
+    end: raw.end,
     classNames: ["ev", `ev--${raw.type}`, `ev--status-${raw.status}`],
-    editable: canEdit(user, raw) && !recurring,
+    editable: canEdit(user, raw) && !SETTLED.has(raw.status),
     extendedProps: { raw },
   };
+}
+
+/**
+ * The PUT of a moved (or resized) event: its URL (one occurrence of a series is moved alone) and the
+ * body, the event as read with the new times and the version read.
+ */
+export function moveRequest(raw, start, end) {
+  const extra = { ...(raw.extra || {}) };
+  if (raw.type === "deployment_window") extra.duration_minutes = minutesBetween(start, end);
+  let url = `/api/events/${raw.id}`;
+  if (raw.occurrence_start) {
+    // The exception replaces this occurrence only; it does not repeat itself.
+    url += `?scope=this&occurrence=${encodeURIComponent(raw.occurrence_start)}`;
+    if (raw.type === "meeting") extra.recurrence = { freq: "none" };
+  }
+  const body = {
+    type: raw.type,
+    title: raw.title,
+    description: raw.description || "",
+    start: start.toISOString(),
+    end: end.toISOString(),
+    team_id: raw.team_id ?? null,
+    extra,
+    version: raw.version,
+  };
+  if (raw.rrule && !raw.occurrence_start && !extra.recurrence) body.rrule = raw.rrule;
+  return { url, body };
 }
 
 /** Shown while the server has no events API yet: the calendar works, empty. */
@@ -81,7 +111,8 @@ export async function mount(main, ctx) {
     EVENT_KINDS.map((k) => h("li", { class: "legend__item" }, h("span", { class: ["legend__swatch", `ev--${k}`], "aria-hidden": "true" }), t(`kind.${k}`))),
   );
   const host = h("div", { class: "calendar" });
-  main.append(
+  // dom.append skips the notice's null (the native append would print "null").
+  append(main, [
     h(
       "div",
       { class: "view-header" },
@@ -92,7 +123,7 @@ export async function mount(main, ctx) {
     h("p", { class: "visually-hidden", text: t("calendar.sr_help") }),
     eventsApi ? null : unavailableNotice(),
     h("div", { class: "card calendar-card" }, host),
-  );
+  ]);
 
   if (!window.FullCalendar) {
     host.append(h("p", { class: "empty-state", role: "alert", text: t("error.load_module") }));
@@ -113,12 +144,16 @@ export async function mount(main, ctx) {
     eventDisplay: "block",
     eventInteractive: true,
     displayEventEnd: true,
+    // The month grid has room for the start time and the title only.
+    views: { dayGridMonth: { displayEventEnd: false } },
     slotMinTime: "00:00:00",
     scrollTime: "08:00:00",
     eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: getLang() === "en" ? undefined : false },
     selectable: kinds.length > 0,
     selectMirror: true,
     editable: false,
+    // Events have a time: dropping one on the all-day row would make no sense to the API.
+    allDaySlot: false,
     events(info, success, failure) {
       if (!eventsApi) {
         success([]);
@@ -153,6 +188,10 @@ export async function mount(main, ctx) {
       if (info.allDay) start.setHours(9, 0, 0, 0);
       ctx.openWizard({ start });
     },
+    moreLinkDidMount(info) {
+      // "+N more" is an <a> without href that opens a popover: a button, which aria-expanded needs.
+      info.el.setAttribute("role", "button");
+    },
     dayCellDidMount(info) {
       // The cell's aria-labelledby names it by its day number only, while it also holds events:
       // axe reports the mismatch. The column header and the number link already give the date.
@@ -173,26 +212,22 @@ export async function mount(main, ctx) {
     const raw = info.event.extendedProps.raw;
     const start = info.event.start;
     const end = info.event.end || new Date(start.getTime() + (new Date(raw.end) - new Date(raw.start)));
-    const extra = { ...(raw.extra || {}) };
-    if (raw.type === "deployment_window") extra.duration_minutes = minutesBetween(start, end);
-    const body = {
-      type: raw.type,
-      title: raw.title,
-      description: raw.description || "",
-      start: start.toISOString(),
-      end: end.toISOString(),
-      team_id: raw.team_id ?? null,
-      extra,
-      version: raw.version,
-    };
+    const { url, body } = moveRequest(raw, start, end);
     try {
-      const updated = await api.put(`/api/events/${raw.id}`, body);
-      info.event.setExtendedProp("raw", updated && updated.id ? updated : { ...raw, ...body, version: (raw.version ?? 0) + 1 });
-      toast(t("calendar.moved", { title: raw.title }), "success");
+      const updated = await api.put(url, body);
+      if (raw.occurrence_start || updated?.status !== raw.status) {
+        // A new exception event, or a production window sent back for approval: show the server's view.
+        calendar.refetchEvents();
+      } else {
+        info.event.setExtendedProp("raw", updated);
+      }
+      if (updated?.status === "pending_approval" && raw.status !== "pending_approval") toast(t("calendar.moved_reapproval", { title: raw.title }), "warning");
+      else toast(t("calendar.moved", { title: raw.title }), "success");
     } catch (err) {
       info.revert();
       if (err.status === 409) {
-        toast(t("error.conflict"), "warning");
+        // Stale version (someone else changed it) or a production conflict: back where it was, with why.
+        toast(errorMessage(err), "warning");
         calendar.refetchEvents();
       } else toastError(err);
     }

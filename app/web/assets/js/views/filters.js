@@ -3,10 +3,10 @@
 // date when one is set).
 import { h, uid, setChildren } from "../dom.js";
 import { label, t } from "../i18n.js";
-import { EVENT_KINDS } from "../roles.js";
+import { EVENT_KINDS, EVENT_STATUSES } from "../roles.js";
 import { getFilters, loadTeams, loadUsers, resetFilters, setFilters, userLabel } from "../store.js";
 
-export const STATUSES = Object.freeze(["pending_approval", "planned", "approved", "refused", "in_progress", "completed", "failed", "rolled_back", "cancelled"]);
+export const STATUSES = EVENT_STATUSES;
 
 function field(labelText, control) {
   const id = control.id || uid("f");

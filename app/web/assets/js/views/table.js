@@ -6,7 +6,7 @@ import { h, skeleton, setChildren } from "../dom.js";
 import { formatDate, formatDateTime } from "../format.js";
 import { label, t } from "../i18n.js";
 import { creatableKinds } from "../roles.js";
-import { filterQuery, getFilters, loadTeams, onFiltersChange, resetFilters, userLabel } from "../store.js";
+import { filterQuery, getFilters, loadTeams, loadUsers, onFiltersChange, resetFilters, userLabel } from "../store.js";
 import { toastError } from "../toast.js";
 
 const COLUMNS = [
@@ -26,7 +26,7 @@ function defaultRange(now = new Date()) {
   return { start, end };
 }
 
-export function sortEvents(items, key, dir, { teamName = () => "", collator = new Intl.Collator() } = {}) {
+export function sortEvents(items, key, dir, { teamName = () => "", creatorName = (e) => e.created_by?.username || "", collator = new Intl.Collator() } = {}) {
   const value = (e) => {
     switch (key) {
       case "start":
@@ -34,7 +34,7 @@ export function sortEvents(items, key, dir, { teamName = () => "", collator = ne
       case "end":
         return new Date(e.end).getTime();
       case "creator":
-        return e.created_by?.username || "";
+        return creatorName(e);
       case "team":
         return teamName(e.team_id);
       default:
@@ -53,6 +53,7 @@ export function sortEvents(items, key, dir, { teamName = () => "", collator = ne
 export async function mount(main, ctx) {
   let items = [];
   let teams = [];
+  let users = [];
   let sort = { key: "start", dir: "asc" };
   const caption = h("p", { class: "muted", "aria-live": "polite" });
   const body = h("div", { class: "table-wrap" });
@@ -66,6 +67,8 @@ export async function mount(main, ctx) {
   );
 
   const teamName = (id) => teams.find((tm) => String(tm.id) === String(id))?.name || "";
+  // The API names the creator by username; the members list knows the display name.
+  const creatorName = (e) => (e.created_by ? userLabel(users.find((u) => u.id === e.created_by.id) || e.created_by) : "");
 
   function drawTable() {
     const f = getFilters();
@@ -80,7 +83,7 @@ export async function mount(main, ctx) {
       setChildren(body, h("div", { class: "empty-state" }, h("p", { class: "empty-state__title", text: t("table.empty") }), h("p", { class: "muted", text: t("table.empty_hint") }), actions));
       return;
     }
-    const sorted = sortEvents(items, sort.key, sort.dir, { teamName, collator: new Intl.Collator(document.documentElement.lang) });
+    const sorted = sortEvents(items, sort.key, sort.dir, { teamName, creatorName, collator: new Intl.Collator(document.documentElement.lang) });
     const head = h(
       "tr",
       {},
@@ -105,7 +108,7 @@ export async function mount(main, ctx) {
         h("td", { dataset: { label: t("table.col.end") } }, h("time", { datetime: e.end, text: formatDateTime(e.end) })),
         h("td", { dataset: { label: t("table.col.status") } }, h("span", { class: ["status-badge", `status-badge--${e.status}`], text: label("status.event", e.status) })),
         h("td", { dataset: { label: t("table.col.team") } }, teamName(e.team_id) || "—"),
-        h("td", { dataset: { label: t("table.col.creator") } }, userLabel(e.created_by) || "—"),
+        h("td", { dataset: { label: t("table.col.creator") } }, creatorName(e) || "—"),
       ),
     );
     setChildren(body, 
@@ -121,9 +124,10 @@ export async function mount(main, ctx) {
     if (!f.end) query.end = range.end.toISOString();
     setChildren(body, skeleton(6, t("common.loading")));
     try {
-      const [res, teamList] = await Promise.all([api.get("/api/events", query), loadTeams()]);
+      const [res, teamList, userList] = await Promise.all([api.get("/api/events", query), loadTeams(), loadUsers()]);
       if (!ctx.isCurrent()) return;
       teams = teamList;
+      users = userList;
       items = Array.isArray(res?.items) ? res.items : [];
       caption.textContent = t("table.count", { count: items.length, from: formatDate(query.start), to: formatDate(query.end) });
       drawTable();

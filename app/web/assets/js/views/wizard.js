@@ -8,6 +8,8 @@ import { t } from "../i18n.js";
 import { openModal } from "../modal.js";
 import { creatableKinds } from "../roles.js";
 import { loadTeams, loadUsers } from "../store.js";
+import { errorMessage, fieldMessages, nextFreeSlot } from "../messages.js";
+import { toLocalInputs } from "../format.js";
 import { toast } from "../toast.js";
 import { STEPS, buildPayload, dataFromEvent, initialData, needsApproval, validateStep } from "../wizard-model.js";
 import { RENDERERS, STEP_FIELDS } from "./wizard-steps.js";
@@ -142,15 +144,29 @@ export function openWizard({ user, onSaved = () => {}, start, event, kind: prese
   }
 
   function handleServerError(err) {
-    if (err.status === 409) {
-      alert.show(t("error.conflict"));
+    if (err.kind === "deployment-conflict") {
+      // Another production window holds a shared service then (or a freeze): offer the server's next
+      // free slot, on the step that sets the time.
+      const slot = nextFreeSlot(err);
+      stepIndex = 0;
+      draw({ focus: false });
+      alert.show(errorMessage(err));
+      if (slot) {
+        const use = h("button", { type: "button", class: "btn btn--secondary btn--small form-alert__action", text: t("wizard.use_next_slot") });
+        use.addEventListener("click", () => {
+          Object.assign(data, toLocalInputs(slot));
+          draw();
+          toast(t("wizard.slot_applied"), "info");
+        });
+        alert.append(" ", use);
+      }
       return;
     }
-    const fieldErrors = {};
-    for (const e of err.errors || []) {
-      const name = String(e.field || "").replace(/^\/+/, "").replace(/^extra[./]/, "").split(/[./[]/)[0];
-      if (name && !fieldErrors[name]) fieldErrors[name] = e.message || t("validation.invalid");
+    if (err.status === 409) {
+      alert.show(errorMessage(err));
+      return;
     }
+    const fieldErrors = fieldMessages(err);
     const names = Object.keys(fieldErrors);
     if (names.length) {
       const steps = STEPS[kind];
@@ -160,11 +176,11 @@ export function openWizard({ user, onSaved = () => {}, start, event, kind: prese
         draw();
       }
       const first = applyFieldErrors(content, fieldErrors);
-      alert.show(err.detail || t("validation.fix_fields"));
+      alert.show(t("validation.fix_fields"));
       if (first) focusField(first);
       return;
     }
-    alert.show(err.detail || (err.status === 0 ? t("error.network") : t("error.generic")));
+    alert.show(errorMessage(err));
   }
 
   back.addEventListener("click", () => {
