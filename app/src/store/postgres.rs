@@ -47,6 +47,11 @@ impl PgStore {
         Ok(Self { pool })
     }
 
+    /// A transaction for a change (PostgreSQL locks rows as it goes).
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+
     /// Wraps an existing pool (tests).
     pub fn from_pool(pool: PgPool) -> Self {
         Self { pool }

@@ -61,7 +61,7 @@ macro_rules! impl_sql_store {
                 u: &$crate::model::NewUser,
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<$crate::model::User> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let row: UserRow = sqlx::query_as(&format!(
                     "INSERT INTO users (username, email, display_name, password_hash, role, team_id) \
                      VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLUMNS}"
@@ -131,7 +131,7 @@ macro_rules! impl_sql_store {
                 up: &$crate::model::UserUpdate,
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<$crate::model::User> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let mut qb = sqlx::QueryBuilder::<$db>::new(format!("UPDATE users SET updated_at = {}", Self::NOW));
                 if let Some(v) = &up.email {
                     qb.push(", email = ").push_bind(v.clone());
@@ -167,7 +167,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn delete_user(&self, id: i64, audit: &$crate::model::AuditRecord) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
                 if done.rows_affected() == 0 {
                     return Err($crate::error::Error::NotFound("user"));
@@ -189,7 +189,7 @@ macro_rules! impl_sql_store {
                 t: &$crate::model::NewTeam,
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<$crate::model::Team> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let row: TeamRow = sqlx::query_as(
                     "INSERT INTO teams (name, description, lead_id) VALUES ($1, $2, $3) \
                      RETURNING id, name, description, lead_id, created_at",
@@ -228,7 +228,7 @@ macro_rules! impl_sql_store {
                 up: &$crate::model::TeamUpdate,
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<$crate::model::Team> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let mut qb = sqlx::QueryBuilder::<$db>::new("UPDATE teams SET name = name");
                 if let Some(v) = &up.name {
                     qb.push(", name = ").push_bind(v.clone());
@@ -248,7 +248,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn delete_team(&self, id: i64, audit: &$crate::model::AuditRecord) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query("DELETE FROM teams WHERE id = $1").bind(id).execute(&mut *tx).await?;
                 if done.rows_affected() == 0 {
                     return Err($crate::error::Error::NotFound("team"));
@@ -267,7 +267,7 @@ macro_rules! impl_sql_store {
                 audit: &$crate::model::AuditRecord,
                 jobs: &[$crate::model::NewJob],
             ) -> $crate::error::Result<$crate::model::Event> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let row: EventRow = sqlx::query_as(&format!(
                     "INSERT INTO events (type, title, description, start_at, end_at, rrule, series_end, \
                      parent_id, recurrence_id, extra, status, created_by, team_id) \
@@ -339,7 +339,7 @@ macro_rules! impl_sql_store {
                 audit: &$crate::model::AuditRecord,
                 jobs: &[$crate::model::NewJob],
             ) -> $crate::error::Result<$crate::model::Event> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let row: Option<EventRow> = sqlx::query_as(&format!(
                     "UPDATE events SET title = $1, description = $2, start_at = $3, end_at = $4, rrule = $5, \
                      series_end = $6, exdates = $7, extra = $8, status = $9, team_id = $10, approved_by = $11, \
@@ -396,7 +396,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn delete_event(&self, id: i64, audit: &$crate::model::AuditRecord) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query("DELETE FROM events WHERE id = $1").bind(id).execute(&mut *tx).await?;
                 if done.rows_affected() == 0 {
                     return Err($crate::error::Error::NotFound("event"));
@@ -647,7 +647,7 @@ macro_rules! impl_sql_store {
                 threshold: i32,
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<bool> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let locked: Option<bool> = sqlx::query_scalar(&format!(
                     "UPDATE users SET failed_logins = failed_logins + 1, \
                      locked_at = CASE WHEN failed_logins + 1 >= $2 AND locked_at IS NULL THEN {now} ELSE locked_at END \
@@ -672,7 +672,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn unlock_user(&self, user_id: i64, audit: &$crate::model::AuditRecord) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query("UPDATE users SET failed_logins = 0, locked_at = NULL WHERE id = $1")
                     .bind(user_id)
                     .execute(&mut *tx)
@@ -692,7 +692,7 @@ macro_rules! impl_sql_store {
                 end_sessions: bool,
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(&format!(
                     "UPDATE users SET password_hash = $2, updated_at = {now}, \
                      session_epoch = session_epoch + CASE WHEN $3 THEN 1 ELSE 0 END WHERE id = $1",
@@ -741,7 +741,7 @@ macro_rules! impl_sql_store {
                 now: chrono::DateTime<chrono::Utc>,
                 idle_cutoff: chrono::DateTime<chrono::Utc>,
             ) -> $crate::error::Result<$crate::model::Rotation> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 // Only one of concurrent rotations of the same token can match `rotated_at IS NULL`.
                 let won: Option<(i64, uuid::Uuid, chrono::DateTime<chrono::Utc>, Option<String>, Option<String>)> =
                     sqlx::query_as(
@@ -823,7 +823,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn end_all_sessions(&self, user_id: i64, audit: &$crate::model::AuditRecord) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1")
                     .bind(user_id)
                     .execute(&mut *tx)
@@ -902,7 +902,7 @@ macro_rules! impl_sql_store {
                 recovery_hashes: &[String],
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(
                     "UPDATE users SET totp_enabled = TRUE, totp_last_step = $2 \
                      WHERE id = $1 AND NOT totp_enabled AND totp_secret IS NOT NULL AND totp_last_step < $2",
@@ -952,7 +952,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn disable_totp(&self, user_id: i64, audit: &$crate::model::AuditRecord) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("UPDATE users SET totp_enabled = FALSE, totp_secret = NULL WHERE id = $1")
                     .bind(user_id)
                     .execute(&mut *tx)
@@ -968,7 +968,7 @@ macro_rules! impl_sql_store {
                 inv: &$crate::model::NewInvitation,
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<i64> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO invitations (token_hash, email, role, team_id, created_by, expires_at) \
                      VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -993,7 +993,7 @@ macro_rules! impl_sql_store {
                 now: chrono::DateTime<chrono::Utc>,
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<Option<$crate::model::User>> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let inv: Option<(String, Option<i64>)> = sqlx::query_as(
                     "UPDATE invitations SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
                      RETURNING role, team_id",
@@ -1025,7 +1025,7 @@ macro_rules! impl_sql_store {
                 d: &$crate::model::NewDelegation,
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<$crate::model::Delegation> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO delegations (grantor_id, grantee_id, capability, starts_at, expires_at) \
                      VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -1085,7 +1085,7 @@ macro_rules! impl_sql_store {
                 now: chrono::DateTime<chrono::Utc>,
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query("UPDATE delegations SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
                     .bind(id)
                     .bind(now)

@@ -43,7 +43,7 @@ macro_rules! impl_workflow_store {
                 audit: &$crate::model::AuditRecord,
                 jobs: &[$crate::model::NewJob],
             ) -> $crate::error::Result<$crate::model::Event> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let mut qb = sqlx::QueryBuilder::<$db>::new("UPDATE events SET status = ");
                 qb.push_bind(c.to.as_str());
                 qb.push(format!(", version = version + 1, updated_at = {}", Self::NOW));
@@ -118,7 +118,7 @@ macro_rules! impl_workflow_store {
                 comment: &str,
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO approvals (event_id, actor_id, action, comment) VALUES ($1, $2, $3, $4)")
                     .bind(event_id)
                     .bind(actor_id)
@@ -173,7 +173,7 @@ macro_rules! impl_workflow_store {
                 f: &$crate::model::NewFreeze,
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<$crate::model::FreezePeriod> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let row: FreezeRow = sqlx::query_as(&format!(
                     "INSERT INTO freeze_periods (name, starts_at, ends_at, rrule, timezone, environments, created_by) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {FREEZE_COLUMNS}"
@@ -201,7 +201,7 @@ macro_rules! impl_workflow_store {
             }
 
             async fn delete_freeze(&self, id: i64, audit: &$crate::model::AuditRecord) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query("DELETE FROM freeze_periods WHERE id = $1").bind(id).execute(&mut *tx).await?;
                 if done.rows_affected() == 0 {
                     return Err($crate::error::Error::NotFound("freeze period"));
@@ -217,7 +217,7 @@ macro_rules! impl_workflow_store {
                 token_hash: &str,
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<i64> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO calendar_tokens (user_id, token_hash) VALUES ($1, $2) RETURNING id",
                 )
@@ -244,7 +244,7 @@ macro_rules! impl_workflow_store {
                 user_id: i64,
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<u64> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(&format!(
                     "UPDATE calendar_tokens SET revoked_at = {} WHERE user_id = $1 AND revoked_at IS NULL",
                     Self::NOW

@@ -139,7 +139,7 @@ macro_rules! impl_social_store {
                 audit: &$crate::model::AuditRecord,
                 jobs: &[$crate::model::NewJob],
             ) -> $crate::error::Result<$crate::model::Comment> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO comments (event_id, author_id, body) VALUES ($1, $2, $3) RETURNING id",
                 )
@@ -171,7 +171,7 @@ macro_rules! impl_social_store {
             }
 
             async fn delete_comment(&self, id: i64, audit: &$crate::model::AuditRecord) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query("DELETE FROM comments WHERE id = $1").bind(id).execute(&mut *tx).await?;
                 if done.rows_affected() == 0 {
                     return Err($crate::error::Error::NotFound("comment"));
@@ -188,7 +188,7 @@ macro_rules! impl_social_store {
                 emoji: &str,
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<bool> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM comments WHERE id = $1")
                     .bind(comment_id)
                     .fetch_optional(&mut *tx)
@@ -245,7 +245,7 @@ macro_rules! impl_social_store {
                 rows: &[$crate::model::NewNotification],
                 jobs: &[$crate::model::NewJob],
             ) -> $crate::error::Result<Vec<i64>> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let mut created = Vec::new();
                 for n in rows {
                     let id: Option<i64> = sqlx::query_scalar(
@@ -322,7 +322,7 @@ macro_rules! impl_social_store {
                 now: chrono::DateTime<chrono::Utc>,
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(
                     "UPDATE notifications SET read_at = COALESCE(read_at, $3) WHERE id = $1 AND user_id = $2",
                 )
@@ -345,7 +345,7 @@ macro_rules! impl_social_store {
                 now: chrono::DateTime<chrono::Utc>,
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<u64> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let n = sqlx::query("UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL")
                     .bind(user_id)
                     .bind(now)
@@ -407,7 +407,7 @@ macro_rules! impl_social_store {
                 p: &$crate::model::NotificationPreferences,
                 audit: &$crate::model::AuditRecord,
             ) -> $crate::error::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(&format!(
                     "INSERT INTO notification_preferences (user_id, email_enabled, email_digest, chat_enabled, reminders) \
                      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id) DO UPDATE SET \

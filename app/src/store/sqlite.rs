@@ -57,6 +57,13 @@ impl SqliteStore {
         Ok(Self { pool })
     }
 
+    /// A transaction for a change. `BEGIN IMMEDIATE` takes the write lock up front: a deferred
+    /// transaction that reads and then writes fails with "database is locked" when another writer
+    /// went first, instead of waiting `busy_timeout`.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     /// Events whose span overlaps `[start, end)`; served by the `(start_at, series_end)` index.
     fn push_overlap(qb: &mut QueryBuilder<'_, Sqlite>, start: DateTime<Utc>, end: DateTime<Utc>) {
         qb.push("start_at < ")
