@@ -22,7 +22,7 @@
 //!
 //! Implement [`JobHandler`] and add one line to [`registry`]:
 //!
-//! ```ignore
+//! ```text
 //! Registry::builder()
 //!     .register(kinds::EMAIL_SEND, EmailHandler::new(state))
 //! ```

@@ -63,7 +63,7 @@ pub struct FanoutExtra {
 /// The job that notifies everyone concerned by a change of `event_id` made by `actor`. Put it in
 /// the change's transaction (the `jobs` parameter of the store method, or `enqueue_job`):
 ///
-/// ```ignore
+/// ```text
 /// let job = notifications::fanout_job(NotificationKind::ApprovalDecided, id, Some(caller.id()),
 ///     &FanoutExtra { comment: Some(reason), ..Default::default() });
 /// state.store.change_status(id, &change, &record, &[job]).await?;
