@@ -72,6 +72,16 @@ pub enum Error {
         /// What to do.
         message: &'static str,
     },
+    /// A deployment window cannot be scheduled then (409): what blocks it, and the next free slot.
+    #[error("deployment conflict: {detail}")]
+    DeploymentConflict {
+        /// Human explanation (names every blocker).
+        detail: String,
+        /// The blocking windows and freezes, as `events::workflow::Conflict` objects.
+        conflicts: serde_json::Value,
+        /// The earliest start, within 60 days, where the window fits.
+        next_free_slot: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// The ticket between the password and the second factor is expired or invalid (401).
     #[error("the sign-in step expired or is invalid")]
     MfaTicketInvalid,
@@ -139,7 +149,9 @@ impl Error {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } | Self::Duplicate { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::Duplicate { .. } | Self::DeploymentConflict { .. } => {
+                StatusCode::CONFLICT
+            }
             Self::MfaTicketInvalid => StatusCode::UNAUTHORIZED,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -157,6 +169,7 @@ impl Error {
             Self::Forbidden { slug, .. } | Self::Conflict { slug, .. } => slug,
             Self::NotFound(_) => "not-found",
             Self::Duplicate { .. } => "duplicate",
+            Self::DeploymentConflict { .. } => "deployment-conflict",
             Self::MfaTicketInvalid => "mfa-ticket-invalid",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::PayloadTooLarge => "payload-too-large",
@@ -176,7 +189,9 @@ impl Error {
             | Self::Unauthorized(d)
             | Self::UnsupportedMediaType(d)
             | Self::Unavailable(d) => d.clone(),
-            Self::Forbidden { detail, .. } | Self::Conflict { detail, .. } => detail.clone(),
+            Self::Forbidden { detail, .. }
+            | Self::Conflict { detail, .. }
+            | Self::DeploymentConflict { detail, .. } => detail.clone(),
             Self::NotFound(what) => format!("{what} not found"),
             Self::Duplicate { field, message } => format!("{field}: {message}"),
             Self::MfaTicketInvalid => {
@@ -211,6 +226,13 @@ pub struct Problem {
     /// Field errors, for validation problems.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Deployment conflicts: what blocks the window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub conflicts: Option<serde_json::Value>,
+    /// Deployment conflicts: the earliest start where the window fits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_free_slot: Option<chrono::DateTime<chrono::Utc>>,
     /// Readiness problems: each dependency and its state.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checks: Option<serde_json::Map<String, serde_json::Value>>,
@@ -227,6 +249,8 @@ impl Problem {
             request_id: crate::http::request_id::current(),
             errors: Vec::new(),
             checks: None,
+            conflicts: None,
+            next_free_slot: None,
         }
     }
 

@@ -298,10 +298,11 @@ async fn check_blockers(
     let hint = next
         .map(|t| format!("; the next free slot starts at {}", t.to_rfc3339()))
         .unwrap_or_default();
-    Err(Error::conflict(
-        "deployment-conflict",
-        format!("this window cannot be scheduled: {}{hint}", reasons.join("; ")),
-    ))
+    Err(Error::DeploymentConflict {
+        detail: format!("this window cannot be scheduled: {}{hint}", reasons.join("; ")),
+        conflicts: serde_json::to_value(&found).unwrap_or_default(),
+        next_free_slot: next,
+    })
 }
 
 /// Create an event. PROJET: every kind; DEV: git actions; OPS: deployment windows; ADMIN: all.

@@ -126,7 +126,9 @@ impl From<Error> for JobError {
     fn from(e: Error) -> Self {
         match e {
             // A dependency down, a concurrent change, a bug that may be transient: try again.
-            Error::Unavailable(_) | Error::Conflict { .. } => Self::retryable(e),
+            Error::Unavailable(_) | Error::Conflict { .. } | Error::DeploymentConflict { .. } => {
+                Self::retryable(e)
+            }
             Error::TooManyRequests { retry_after_secs } => {
                 Self::retry_after(&e, Duration::from_secs(retry_after_secs))
             }
