@@ -282,6 +282,14 @@ impl IntoResponse for Error {
             Self::Duplicate { field, message } => {
                 problem.errors = vec![FieldError::new(field, "taken", message)]
             }
+            Self::DeploymentConflict {
+                conflicts,
+                next_free_slot,
+                ..
+            } => {
+                problem.conflicts = Some(conflicts);
+                problem.next_free_slot = next_free_slot;
+            }
             Self::TooManyRequests { retry_after_secs } => {
                 if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(1).to_string()) {
                     headers.push((header::RETRY_AFTER, v));

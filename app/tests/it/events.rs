@@ -533,6 +533,10 @@ async fn conflicts_and_freezes_block_prod_windows(kind: Db) {
         detail.contains("next free slot starts at 2030-04-02T11:00:00+00:00"),
         "{detail}"
     );
+    // The same, structured for clients.
+    assert_eq!(body["next_free_slot"], "2030-04-02T11:00:00Z");
+    assert_eq!(body["conflicts"][0]["event_id"], first["id"]);
+    assert_eq!(body["conflicts"][0]["services"], json!(["api"]));
     // Another service, or staging: fine.
     create(
         &app,
