@@ -84,26 +84,19 @@ impl FromRequestParts<AppState> for ClientIp {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let ConnectInfo(peer) = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .copied()
-            .ok_or_else(|| {
-                Error::Internal(anyhow::anyhow!(
-                    "no peer address: serve the router with into_make_service_with_connect_info"
-                ))
-            })?;
-        // The configuration was validated at start; an entry that still does not parse is simply
-        // not trusted, which is the safe side.
-        let trusted: Vec<IpNet> = state
-            .settings
-            .server
-            .trusted_proxies
-            .iter()
-            .filter_map(|e| parse_proxy(e))
-            .collect();
-        Ok(Self(client_ip(peer, &parts.headers, &trusted)))
+        from_parts(parts, state).map(Self).ok_or_else(|| {
+            Error::Internal(anyhow::anyhow!(
+                "no peer address: serve the router with into_make_service_with_connect_info"
+            ))
+        })
     }
+}
+
+/// The client address of a request, with the trusted proxies parsed once at start
+/// (`AppState::trusted_proxies`); `None` when the server gives no peer address.
+pub fn from_parts(parts: &Parts, state: &AppState) -> Option<IpAddr> {
+    let ConnectInfo(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>().copied()?;
+    Some(client_ip(peer, &parts.headers, &state.trusted_proxies))
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! Who is calling from where: the client IP (through trusted proxies only), user agent and request
 //! id, for rate-limit keys and audit rows.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 
@@ -50,12 +50,7 @@ impl FromRequestParts<AppState> for ClientMeta {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0)
-            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
-        let ip = super::client_ip::client_ip(peer, &parts.headers, &state.trusted_proxies);
+        let ip = super::client_ip::from_parts(parts, state).unwrap_or(IpAddr::from([127, 0, 0, 1]));
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
